@@ -101,10 +101,11 @@ func As(err error) (*Error, bool) {
 	return e, ok
 }
 
-// CodeOf returns the code of err: its *Error's code, or CodeInternal.
+// CodeOf returns the code of err: its *Error's code (the first one of a List), or
+// CodeInternal.
 func CodeOf(err error) Code {
-	if e, ok := As(err); ok {
-		return e.Code
+	if errs, ok := Errors(err); ok && len(errs) > 0 {
+		return errs[0].Code
 	}
 	return CodeInternal
 }

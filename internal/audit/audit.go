@@ -72,9 +72,16 @@ func ForEntity(ctx context.Context, q sqlx.QueryerContext, entity string, id int
 	return out, err
 }
 
-func marshal(v any) ([]byte, error) {
+// marshal returns v as JSON text (nil for none). Text, not []byte: with lib/pq's
+// binary_parameters a []byte is sent in jsonb's binary format, which it is not.
+func marshal(v any) (*string, error) {
 	if v == nil {
 		return nil, nil
 	}
-	return json.Marshal(v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	s := string(b)
+	return &s, nil
 }

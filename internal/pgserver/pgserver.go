@@ -54,6 +54,10 @@ type Server struct {
 	runAs     *syscall.Credential
 }
 
+// FallbackRoot holds the data folders that the postgres system user could not reach
+// where they were asked for (Atrium running as root from a folder only root may enter).
+var FallbackRoot = "/var/lib/atrium"
+
 // Superuser and Port name the server's superuser role and the port of its socket file.
 const (
 	Superuser = "atrium"
@@ -93,7 +97,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, err
 		}
 		if err := checkReachable(dir, s.runAs); err != nil {
-			return nil, err
+			// e.g. a clone under /root: keep the data where the postgres user can reach it.
+			sum := sha256.Sum256([]byte(dir))
+			alt := filepath.Join(FallbackRoot, hex.EncodeToString(sum[:6]))
+			opts.Log.Warn("the postgres user cannot reach the data folder; using another", "reason", err, "folder", alt)
+			if err := os.MkdirAll(alt, 0o755); err != nil {
+				return nil, err
+			}
+			s.opts.Dir = alt
+			dir = alt
 		}
 		if err := chownTree(dir, s.runAs); err != nil {
 			return nil, err
@@ -360,4 +372,24 @@ func chownTree(dir string, c *syscall.Credential) error {
 		}
 		return os.Lchown(p, int(c.Uid), int(c.Gid))
 	})
+}
+
+// EnsureDatabase creates database name on the server if it does not exist and returns
+// its DSN.
+func (s *Server) EnsureDatabase(ctx context.Context, name string) (string, error) {
+	d, err := sql.Open("postgres", s.DSN("postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer d.Close()
+	var exists bool
+	if err := d.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if !exists {
+		if _, err := d.ExecContext(ctx, `CREATE DATABASE "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
+			return "", fmt.Errorf("create database %s: %w", name, err)
+		}
+	}
+	return s.DSN(name), nil
 }

@@ -1,0 +1,286 @@
+// Command atrium serves Atrium: the GraphQL API for the storefront, the app and the store
+// tablets, and the back office, on one server and one PostgreSQL database.
+//
+//	atrium [serve]   migrate, optionally load demo data, and serve (the default)
+//	atrium migrate   apply the database migrations and exit
+//	atrium seed      apply migrations, load the demo data and exit
+//
+// Configuration is by environment (see README.md); flags mirror it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"atrium/db/seed"
+	"atrium/graph"
+	"atrium/internal/actor"
+	"atrium/internal/auth"
+	"atrium/internal/catalog"
+	"atrium/internal/customer"
+	"atrium/internal/inventory"
+	"atrium/internal/location"
+	"atrium/internal/observe"
+	"atrium/internal/password"
+	"atrium/internal/pgserver"
+	"atrium/internal/postgres"
+	"atrium/internal/staff"
+	"atrium/web"
+)
+
+// config is everything Atrium reads from its environment.
+type config struct {
+	DatabaseURL  string
+	Addr         string
+	DataDir      string
+	Demo         bool
+	DemoPassword string
+	Production   bool
+	LogFormat    string
+	LogLevel     string
+}
+
+func loadConfig(args []string) (config, error) {
+	c := config{
+		DatabaseURL:  os.Getenv("DATABASE_URL"),
+		Addr:         envOr("ATRIUM_ADDR", "127.0.0.1:8080"),
+		DataDir:      envOr("ATRIUM_DATA_DIR", ".atrium"),
+		Demo:         os.Getenv("ATRIUM_DEMO") == "1",
+		DemoPassword: envOr("ATRIUM_DEMO_PASSWORD", "atrium-demo"),
+		Production:   os.Getenv("ATRIUM_ENV") == "production",
+		LogFormat:    envOr("ATRIUM_LOG_FORMAT", "text"),
+		LogLevel:     envOr("ATRIUM_LOG_LEVEL", "info"),
+	}
+	fs := flag.NewFlagSet("atrium", flag.ContinueOnError)
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL (DATABASE_URL); empty starts a private PostgreSQL")
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (ATRIUM_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "folder for the private PostgreSQL (ATRIUM_DATA_DIR)")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "load demo data (ATRIUM_DEMO=1)")
+	fs.StringVar(&c.DemoPassword, "demo-password", c.DemoPassword, "password of the demo logins (ATRIUM_DEMO_PASSWORD)")
+	fs.BoolVar(&c.Production, "production", c.Production, "production mode: no GraphiQL, no introspection, secure cookies (ATRIUM_ENV=production)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.Demo && len(c.DemoPassword) < password.MinLength {
+		return c, fmt.Errorf("ATRIUM_DEMO_PASSWORD must have at least %d characters", password.MinLength)
+	}
+	return c, nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func main() {
+	cmd, args := "serve", os.Args[1:]
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	cfg, err := loadConfig(args)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "atrium:", err)
+		os.Exit(2)
+	}
+	log := newLogger(cfg, os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	switch cmd {
+	case "serve":
+		err = serve(ctx, cfg, log)
+	case "migrate":
+		err = withDatabase(ctx, cfg, log, func(*sqlx.DB) error { return nil })
+	case "seed":
+		cfg.Demo = true
+		err = withDatabase(ctx, cfg, log, func(*sqlx.DB) error { return nil })
+	case "help":
+		fmt.Println("usage: atrium [serve|migrate|seed] [flags]; see README.md")
+	default:
+		err = fmt.Errorf("unknown command %q (want serve, migrate or seed)", cmd)
+	}
+	if err != nil {
+		log.Error("atrium stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// withDatabase opens the configured database (starting the private PostgreSQL when no
+// DATABASE_URL is set), migrates it, loads the demo data when asked, runs fn, and stops
+// what it started.
+func withDatabase(ctx context.Context, cfg config, log *slog.Logger, fn func(*sqlx.DB) error) error {
+	dsn := cfg.DatabaseURL
+	if dsn == "" {
+		srv, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(cfg.DataDir, "pg"), Log: log})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := srv.Stop(); err != nil {
+				log.Error("stopping PostgreSQL", "err", err)
+			} else {
+				log.Info("private PostgreSQL stopped")
+			}
+		}()
+		if dsn, err = srv.EnsureDatabase(ctx, "atrium"); err != nil {
+			return err
+		}
+	}
+	d, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := postgres.Migrate(ctx, d.DB, log); err != nil {
+		return err
+	}
+	if cfg.Demo {
+		start := time.Now()
+		if err := seed.Load(actor.SystemContext(ctx), d, seed.Options{Password: cfg.DemoPassword}); err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+		log.Info("demo data ready", "duration", time.Since(start).Round(time.Millisecond))
+	}
+	return fn(d)
+}
+
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	return withDatabase(ctx, cfg, log, func(d *sqlx.DB) error {
+		authSvc := auth.NewService(d, auth.Options{})
+		catalogSvc := catalog.NewService(d)
+		locationSvc := location.NewService(d)
+		inventorySvc := inventory.NewService(d)
+		customerSvc := customer.NewService(d)
+		staffSvc := staff.NewService(d, password.Default)
+		metrics := observe.NewMetrics(d.DB)
+
+		mux := http.NewServeMux()
+		mux.Handle("/graphql", graph.NewHandler(graph.Deps{
+			Auth: authSvc, Catalog: catalogSvc, Locations: locationSvc, Inventory: inventorySvc,
+			Customers: customerSvc, Staff: staffSvc, Log: log, Metrics: metrics, Production: cfg.Production,
+		}))
+		if !cfg.Production {
+			mux.Handle("/graphql/playground", graph.Playground("/graphql"))
+		}
+		mux.Handle("/admin/", web.NewHandler(web.Deps{
+			DB: d, Auth: authSvc, Catalog: catalogSvc, Locations: locationSvc, Staff: staffSvc,
+			Customers: customerSvc, Inventory: inventorySvc, Log: log,
+			SecureCookie: cfg.Production || !isLoopback(cfg.Addr),
+		}))
+		mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+		mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+			pingCtx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := d.PingContext(pingCtx); err != nil {
+				observe.Logger(r.Context(), log).Warn("readiness: database unreachable", "err", err)
+				http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+				return
+			}
+			_, _ = io.WriteString(w, "ready\n")
+		})
+		mux.Handle("GET /metrics", metrics.Handler())
+		mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
+
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w (set ATRIUM_ADDR to another address)", cfg.Addr, err)
+		}
+		srv := &http.Server{
+			Handler:           observe.Middleware(log, metrics, mux),
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		go housekeeping(ctx, log, authSvc)
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		printWelcome(os.Stdout, "http://"+ln.Addr().String(), cfg)
+
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+		}
+		log.Info("shutting down: finishing open requests")
+		shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutCtx)
+	})
+}
+
+// housekeeping removes expired tokens and old login attempts once an hour.
+func housekeeping(ctx context.Context, log *slog.Logger, a *auth.Service) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := a.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func printWelcome(w io.Writer, base string, cfg config) {
+	fmt.Fprintf(w, "\nAtrium is running.\n\n")
+	fmt.Fprintf(w, "  Back office   %s/admin/\n", base)
+	fmt.Fprintf(w, "  GraphQL       %s/graphql\n", base)
+	if !cfg.Production {
+		fmt.Fprintf(w, "  GraphiQL      %s/graphql/playground\n", base)
+	}
+	fmt.Fprintf(w, "  Health        %s/healthz  %s/readyz  %s/metrics\n", base, base, base)
+	if cfg.Demo {
+		fmt.Fprintf(w, "\nDemo logins (password %q):\n", cfg.DemoPassword)
+		fmt.Fprintf(w, "  staff:    %s\n", strings.Join(seed.StaffLogins, ", "))
+		fmt.Fprintf(w, "  customer: %s\n", seed.DemoCustomerEmail)
+	}
+	fmt.Fprintf(w, "\nPress Ctrl-C to stop.\n\n")
+}

@@ -1,0 +1,277 @@
+package seed_test
+
+import (
+	"context"
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"atrium/db/seed"
+	"atrium/internal/catalog"
+	"atrium/internal/password"
+	"atrium/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+const demoPassword = "seed-test-password"
+
+// load returns a fresh database holding the demo data.
+func load(t *testing.T) *sqlx.DB {
+	t.Helper()
+	d := testdb.New(t)
+	if err := seed.Load(context.Background(), d, seed.Options{Password: demoPassword, Fast: true}); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return d
+}
+
+var tables = []string{"locations", "staff", "customers", "categories", "products", "variants",
+	"stock_levels", "stock_lots", "stock_movements"}
+
+func counts(t *testing.T, d *sqlx.DB) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, tbl := range tables {
+		var n int
+		if err := d.Get(&n, `SELECT count(*) FROM `+tbl); err != nil {
+			t.Fatal(err)
+		}
+		out[tbl] = n
+	}
+	return out
+}
+
+func TestLoadIsIdempotent(t *testing.T) {
+	t.Parallel()
+	d := load(t)
+	first := counts(t, d)
+	var hashes []string
+	if err := d.Select(&hashes, `SELECT password_hash FROM staff ORDER BY login`); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.Load(context.Background(), d, seed.Options{Password: "another-password", Fast: true}); err != nil {
+		t.Fatalf("second Load: %v", err)
+	}
+	if second := counts(t, d); !maps.Equal(first, second) {
+		t.Errorf("row counts changed on the second load:\nfirst  %v\nsecond %v", first, second)
+	}
+	var again []string
+	if err := d.Select(&again, `SELECT password_hash FROM staff ORDER BY login`); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(hashes, ",") != strings.Join(again, ",") {
+		t.Error("the second load changed staff passwords")
+	}
+	t.Logf("rows: %v", first)
+}
+
+func TestLoadMeetsMinimums(t *testing.T) {
+	t.Parallel()
+	d := load(t)
+	tests := []struct {
+		name  string
+		query string
+		min   int
+	}{
+		{"stores with pickup", `SELECT count(*) FROM locations WHERE kind = 'STORE' AND pickup_enabled AND time_zone = 'Asia/Taipei' AND latitude IS NOT NULL`, 3},
+		{"warehouses", `SELECT count(*) FROM locations WHERE kind = 'WAREHOUSE' AND NOT pickup_enabled`, 1},
+		{"categories", `SELECT count(*) FROM categories`, 6},
+		{"products", `SELECT count(*) FROM products`, 150},
+		{"active products", `SELECT count(*) FROM products WHERE status = 'ACTIVE'`, 150},
+		{"lot-tracked products", `SELECT count(*) FROM products WHERE lot_tracked AND shelf_life_days > 0`, 20},
+		{"variants", `SELECT count(*) FROM variants`, 450},
+		{"variants in TWD", `SELECT count(*) FROM variants WHERE currency = 'TWD' AND price_amount > 0`, 450},
+		{"customers", `SELECT count(*) FROM customers`, 20},
+		{"phone-only customers", `SELECT count(*) FROM customers WHERE email IS NULL AND phone IS NOT NULL`, 3},
+		{"store rows with safety stock", `SELECT count(*) FROM stock_levels WHERE safety_stock > 0`, 10},
+		{"sold-out rows", `SELECT count(*) FROM stock_levels WHERE on_hand = 0`, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n int
+			if err := d.Get(&n, tt.query); err != nil {
+				t.Fatal(err)
+			}
+			if n < tt.min {
+				t.Errorf("got %d, want at least %d", n, tt.min)
+			}
+		})
+	}
+}
+
+func TestCatalogAndStock(t *testing.T) {
+	t.Parallel()
+	d := load(t)
+
+	t.Run("barcodes are valid GTINs", func(t *testing.T) {
+		var barcodes []string
+		if err := d.Select(&barcodes, `SELECT barcode FROM variants WHERE barcode IS NOT NULL`); err != nil {
+			t.Fatal(err)
+		}
+		if len(barcodes) == 0 {
+			t.Fatal("no barcodes")
+		}
+		for _, b := range barcodes {
+			if _, err := catalog.NormalizeGTIN("barcode", b); err != nil {
+				t.Errorf("%s: %v", b, err)
+			}
+		}
+	})
+
+	// Each query returns the rows that break an invariant; all must be empty.
+	tests := []struct {
+		name  string
+		query string
+	}{
+		{"every variant is stocked somewhere", `
+			SELECT v.sku FROM variants v
+			WHERE NOT EXISTS (SELECT 1 FROM stock_levels s WHERE s.variant_id = v.id)`},
+		{"every variant is at the warehouse", `
+			SELECT v.sku FROM variants v
+			WHERE NOT EXISTS (SELECT 1 FROM stock_levels s JOIN locations l ON l.id = s.location_id
+				WHERE s.variant_id = v.id AND l.kind = 'WAREHOUSE')`},
+		{"ledger equals balance", `
+			SELECT s.location_id, s.variant_id FROM stock_levels s
+			LEFT JOIN (SELECT location_id, variant_id, sum(on_hand_delta) AS total
+				FROM stock_movements GROUP BY 1, 2) m USING (location_id, variant_id)
+			WHERE coalesce(m.total, 0) <> s.on_hand`},
+		{"every movement has a balance row", `
+			SELECT m.id FROM stock_movements m
+			LEFT JOIN stock_levels s USING (location_id, variant_id)
+			WHERE s.location_id IS NULL
+				OR m.kind <> 'RECEIPT' OR m.reference <> 'SEED' OR m.actor_kind <> 'SYSTEM' OR m.on_hand_delta <= 0`},
+		{"lots sum to the balance of lot-tracked rows", `
+			SELECT s.location_id, s.variant_id FROM stock_levels s
+			JOIN variants v ON v.id = s.variant_id
+			JOIN products p ON p.id = v.product_id AND p.lot_tracked
+			LEFT JOIN (SELECT location_id, variant_id, sum(on_hand) AS total
+				FROM stock_lots GROUP BY 1, 2) l USING (location_id, variant_id)
+			WHERE coalesce(l.total, 0) <> s.on_hand`},
+		{"only lot-tracked variants have lots", `
+			SELECT l.lot FROM stock_lots l
+			JOIN variants v ON v.id = l.variant_id
+			JOIN products p ON p.id = v.product_id
+			WHERE NOT p.lot_tracked OR l.expires_on IS NULL`},
+		{"movements of lot-tracked rows name their lot", `
+			SELECT m.id FROM stock_movements m
+			JOIN variants v ON v.id = m.variant_id
+			JOIN products p ON p.id = v.product_id
+			WHERE p.lot_tracked <> (m.lot IS NOT NULL)`},
+		{"lot ledgers equal lot balances", `
+			SELECT l.lot FROM stock_lots l
+			WHERE l.on_hand <> (SELECT coalesce(sum(on_hand_delta), 0) FROM stock_movements m
+				WHERE m.location_id = l.location_id AND m.variant_id = l.variant_id AND m.lot = l.lot)`},
+		{"variant titles name their options", `
+			SELECT sku FROM variants
+			WHERE title <> concat_ws(' / ', NULLIF(colour, ''), NULLIF(size, ''))`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := d.Queryx(tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			for n := 0; rows.Next(); n++ {
+				if n == 5 {
+					t.Error("…")
+					break
+				}
+				row, err := rows.SliceScan()
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Errorf("violated by %v", row)
+			}
+		})
+	}
+
+	t.Run("some lots are expired or expiring", func(t *testing.T) {
+		var expired, expiring int
+		err := d.QueryRow(`
+			SELECT count(*) FILTER (WHERE expires_on < current_date),
+				count(*) FILTER (WHERE expires_on >= current_date AND expires_on < current_date + 30)
+			FROM stock_lots WHERE on_hand > 0`).Scan(&expired, &expiring)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if expired == 0 || expiring == 0 {
+			t.Errorf("expired lots %d, expiring within 30 days %d: want some of each", expired, expiring)
+		}
+	})
+}
+
+func TestLogins(t *testing.T) {
+	t.Parallel()
+	d := load(t)
+
+	for _, login := range seed.StaffLogins {
+		t.Run(login, func(t *testing.T) {
+			var s struct {
+				Roles []string `db:"roles"`
+				Hash  string   `db:"password_hash"`
+				Home  *string  `db:"home"`
+			}
+			err := d.QueryRow(`
+				SELECT s.roles, s.password_hash, l.code FROM staff s
+				LEFT JOIN locations l ON l.id = s.home_location_id
+				WHERE s.login = $1 AND s.active`, login).Scan(pq.Array(&s.Roles), &s.Hash, &s.Home)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Roles) != 1 || s.Roles[0] != strings.ToUpper(login) {
+				t.Errorf("roles = %v, want [%s]", s.Roles, strings.ToUpper(login))
+			}
+			verify(t, s.Hash)
+			home := ""
+			if s.Home != nil {
+				home = *s.Home
+			}
+			want := map[string]string{"associate": "TPE-01", "manager": "TPE-01", "fulfilment": "WH-TAO"}[login]
+			if home != want {
+				t.Errorf("home location = %q, want %q", home, want)
+			}
+		})
+	}
+
+	t.Run("demo customer", func(t *testing.T) {
+		var hash string
+		if err := d.Get(&hash, `SELECT password_hash FROM customers WHERE email = $1`, seed.DemoCustomerEmail); err != nil {
+			t.Fatal(err)
+		}
+		verify(t, hash)
+	})
+}
+
+func verify(t *testing.T, hash string) {
+	t.Helper()
+	ok, err := password.Verify(demoPassword, hash)
+	if err != nil || !ok {
+		t.Errorf("password.Verify = %v, %v; want true", ok, err)
+	}
+	if bad, _ := password.Verify("wrong-password", hash); bad {
+		t.Error("a wrong password verifies")
+	}
+}
+
+// BenchmarkLoad measures a first load into an empty database, with test and real
+// password hashing.
+func BenchmarkLoad(b *testing.B) {
+	for _, fast := range []bool{true, false} {
+		name := map[bool]string{true: "fast-hash", false: "default-hash"}[fast]
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				d := testdb.New(b)
+				b.StartTimer()
+				if err := seed.Load(context.Background(), d, seed.Options{Password: demoPassword, Fast: fast}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -110,7 +110,7 @@ func main() {
 
 	switch cmd {
 	case "serve":
-		err = serve(ctx, cfg, log)
+		err = serve(ctx, cfg, log, os.Stdout)
 	case "migrate":
 		err = withDatabase(ctx, cfg, log, func(*sqlx.DB) error { return nil })
 	case "seed":
@@ -176,7 +176,8 @@ func withDatabase(ctx context.Context, cfg config, log *slog.Logger, fn func(*sq
 	return fn(d)
 }
 
-func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+// serve runs the server until ctx ends, printing the URLs and demo logins to out.
+func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) error {
 	return withDatabase(ctx, cfg, log, func(d *sqlx.DB) error {
 		authSvc := auth.NewService(d, auth.Options{})
 		catalogSvc := catalog.NewService(d)
@@ -227,7 +228,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		go housekeeping(ctx, log, authSvc)
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
-		printWelcome(os.Stdout, "http://"+ln.Addr().String(), cfg)
+		printWelcome(out, "http://"+ln.Addr().String(), cfg)
 
 		select {
 		case err := <-errc:

@@ -579,3 +579,16 @@ func (in *ProductInput) normalize() error {
 	}
 	return errs.Err()
 }
+
+// CanEdit reports whether a may create and change products, so a transport can hide
+// editing from everyone else; CreateProduct and UpdateProduct still check on their own.
+func CanEdit(a actor.Actor) bool { return a.HasRole(editors...) }
+
+// Currency returns the company currency that prices are entered and stored in.
+func (s *Service) Currency(ctx context.Context) (string, error) {
+	var c string
+	if err := s.db.GetContext(ctx, &c, `SELECT currency FROM settings`); err != nil {
+		return "", fmt.Errorf("currency: %w", err)
+	}
+	return c, nil
+}

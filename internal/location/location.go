@@ -120,7 +120,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Location, error) {
 	var out []Location
 	err := s.db.SelectContext(ctx, &out, `SELECT `+columns+` FROM locations
 		WHERE ($1::text IS NULL OR kind = $1) AND (active OR $2)
-		ORDER BY kind DESC, code`, kind, f.IncludeInactive)
+		ORDER BY kind, code`, kind, f.IncludeInactive)
 	return out, err
 }
 
@@ -281,3 +281,17 @@ func (in *Input) normalize() error {
 
 // String is for logs.
 func (l Location) String() string { return fmt.Sprintf("%s (%s)", l.Code, l.Name) }
+
+// CanEdit reports whether a may create and change locations, so a transport can hide
+// editing from everyone else; Create and Update still check on their own.
+func CanEdit(a actor.Actor) bool { return a.HasRole(actor.Admin) }
+
+// CompanyTimeZone returns the retailer's own time zone (from the settings), for showing
+// times to staff who have no home location.
+func (s *Service) CompanyTimeZone(ctx context.Context) (*time.Location, error) {
+	var name string
+	if err := s.db.GetContext(ctx, &name, `SELECT time_zone FROM settings`); err != nil {
+		return nil, fmt.Errorf("company time zone: %w", err)
+	}
+	return time.LoadLocation(name)
+}

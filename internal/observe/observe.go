@@ -41,7 +41,8 @@ func Logger(ctx context.Context, log *slog.Logger) *slog.Logger {
 	return log
 }
 
-func newID() string {
+// NewRequestID returns a fresh random request id.
+func NewRequestID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
@@ -114,7 +115,7 @@ func Middleware(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		start := time.Now()
 		id := r.Header.Get("X-Request-ID")
 		if len(id) == 0 || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < '!' || c > '~' }) {
-			id = newID()
+			id = NewRequestID()
 		}
 		w.Header().Set("X-Request-ID", id)
 		r = r.WithContext(WithRequestID(r.Context(), id))

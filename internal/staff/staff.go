@@ -85,9 +85,8 @@ func (s *Service) List(ctx context.Context) ([]Member, error) {
 // ByIDs returns staff accounts by id. Any staff member may see colleagues' names and
 // roles; customers and anonymous callers get Forbidden/Unauthenticated.
 func (s *Service) ByIDs(ctx context.Context, ids []int64) (map[int64]Member, error) {
-	a := actor.From(ctx)
-	if !a.IsStaff() {
-		return nil, apperr.Forbidden("staff accounts are visible to staff only")
+	if _, err := actor.RequireStaff(ctx); err != nil {
+		return nil, err
 	}
 	var rows []Member
 	if err := s.db.SelectContext(ctx, &rows, `SELECT `+columns+` FROM staff WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
@@ -293,3 +292,10 @@ func (in *Input) normalize() apperr.List {
 
 // String is for logs.
 func (m Member) String() string { return fmt.Sprintf("%s (%s)", m.Login, m.Name) }
+
+// CanView reports whether a may see the staff list, so a transport can hide it from
+// everyone else; List still checks on its own.
+func CanView(a actor.Actor) bool { return a.HasRole(viewers...) }
+
+// CanEdit reports whether a may create and change staff accounts and reset passwords.
+func CanEdit(a actor.Actor) bool { return a.HasRole(actor.Admin) }

@@ -1,0 +1,212 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"atrium/db/seed"
+	"atrium/internal/auth"
+	"atrium/internal/catalog"
+	"atrium/internal/customer"
+	"atrium/internal/inventory"
+	"atrium/internal/location"
+	"atrium/internal/observe"
+	"atrium/internal/password"
+	"atrium/internal/staff"
+	"atrium/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// api is the real GraphQL handler on a demo database, behind a real HTTP server.
+type api struct {
+	t    testing.TB
+	db   *sqlx.DB
+	deps Deps
+	url  string
+}
+
+// newAPI serves the GraphQL API on a fresh demo database.
+func newAPI(t testing.TB) *api {
+	t.Helper()
+	d := testdb.NewDemo(t)
+	return newAPIOn(t, d, d)
+}
+
+// newAPIOn serves the API with its services on serviceDB; db is for the test's own SQL.
+func newAPIOn(t testing.TB, db, serviceDB *sqlx.DB) *api {
+	t.Helper()
+	deps := testDeps(t, serviceDB)
+	srv := httptest.NewServer(observe.Middleware(deps.Log, deps.Metrics, NewHandler(deps)))
+	t.Cleanup(srv.Close)
+	return &api{t: t, db: db, deps: deps, url: srv.URL}
+}
+
+func testDeps(t testing.TB, d *sqlx.DB) Deps {
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return Deps{
+		Auth:      auth.NewService(d, auth.Options{Password: password.Fast}),
+		Catalog:   catalog.NewService(d),
+		Locations: location.NewService(d),
+		Inventory: inventory.NewService(d),
+		Customers: customer.NewService(d),
+		Staff:     staff.NewService(d, password.Fast),
+		Log:       log,
+		Metrics:   observe.NewMetrics(nil),
+	}
+}
+
+// gqlResponse is a GraphQL response as a client reads it.
+type gqlResponse struct {
+	Status int             `json:"-"`
+	Header http.Header     `json:"-"`
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// code is the first error's extensions.code, or "" when there is no error.
+func (r gqlResponse) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// request is one GraphQL request over HTTP.
+type request struct {
+	method string // POST unless set
+	token  string
+	accept string
+	query  string
+	vars   map[string]any
+	ext    map[string]any
+}
+
+func (a *api) send(r request) gqlResponse {
+	a.t.Helper()
+	body, err := json.Marshal(map[string]any{"query": r.query, "variables": r.vars, "extensions": r.ext})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	var req *http.Request
+	if r.method == http.MethodGet {
+		req, err = http.NewRequest(http.MethodGet, a.url+"?"+getParams(a.t, r), nil)
+	} else {
+		req, err = http.NewRequest(http.MethodPost, a.url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	if r.accept != "" {
+		req.Header.Set("Accept", r.accept)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out := gqlResponse{Status: res.StatusCode, Header: res.Header}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		a.t.Fatalf("decode response (status %d): %v", res.StatusCode, err)
+	}
+	return out
+}
+
+// getParams encodes r as the query string of a GET request.
+func getParams(t testing.TB, r request) string {
+	t.Helper()
+	q := url.Values{"query": {r.query}}
+	if r.vars != nil {
+		b, err := json.Marshal(r.vars)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.Set("variables", string(b))
+	}
+	return q.Encode()
+}
+
+// query runs a query that must succeed and decodes its data into out.
+func (a *api) query(token, query string, vars map[string]any, out any) {
+	a.t.Helper()
+	res := a.send(request{token: token, query: query, vars: vars})
+	if res.Status != http.StatusOK || len(res.Errors) > 0 {
+		a.t.Fatalf("query failed: status %d, errors %+v", res.Status, res.Errors)
+	}
+	if out != nil {
+		if err := json.Unmarshal(res.Data, out); err != nil {
+			a.t.Fatalf("decode data %s: %v", res.Data, err)
+		}
+	}
+}
+
+// authPayload is AuthPayload as the tests select it.
+type authPayload struct {
+	Token     *string
+	ExpiresAt *string
+	Viewer    *struct {
+		Typename string `json:"__typename"`
+		ID       string
+		Login    string
+		Email    string
+		Roles    []string
+	}
+	UserErrors []struct {
+		Field   []string
+		Message string
+		Code    string
+	}
+}
+
+const authPayloadFields = `token expiresAt
+	viewer { __typename ... on StaffMember { id login roles } ... on Customer { id email } }
+	userErrors { field message code }`
+
+func (a *api) staffLogin(login, pw string) authPayload {
+	a.t.Helper()
+	var out struct{ StaffLogin authPayload }
+	a.query("", `mutation($l: String!, $p: String!) { staffLogin(login: $l, password: $p) { `+authPayloadFields+` } }`,
+		map[string]any{"l": login, "p": pw}, &out)
+	return out.StaffLogin
+}
+
+func (a *api) customerLogin(email, pw string) authPayload {
+	a.t.Helper()
+	var out struct{ CustomerLogin authPayload }
+	a.query("", `mutation($e: String!, $p: String!) { customerLogin(email: $e, password: $p) { `+authPayloadFields+` } }`,
+		map[string]any{"e": email, "p": pw}, &out)
+	return out.CustomerLogin
+}
+
+// token signs in as a demo staff login, or as the demo customer for "customer".
+func (a *api) token(who string) string {
+	a.t.Helper()
+	var p authPayload
+	if who == "customer" {
+		p = a.customerLogin(seed.DemoCustomerEmail, testdb.DemoPassword)
+	} else {
+		p = a.staffLogin(who, testdb.DemoPassword)
+	}
+	if p.Token == nil {
+		a.t.Fatalf("sign in as %s: %+v", who, p.UserErrors)
+	}
+	return *p.Token
+}

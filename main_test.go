@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestLoadConfig(t *testing.T) {
+	t.Setenv("ATRIUM_ADDR", "127.0.0.1:9999")
+	t.Setenv("ATRIUM_DEMO", "1")
+	t.Setenv("ATRIUM_DEMO_PASSWORD", "")
+	c, err := loadConfig([]string{"-data-dir", "/tmp/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9999" || !c.Demo || c.DataDir != "/tmp/x" || c.DemoPassword != "atrium-demo" {
+		t.Fatalf("config %+v", c)
+	}
+	if _, err := loadConfig([]string{"-demo-password", "short"}); err == nil {
+		t.Fatal("a short demo password is accepted")
+	}
+	if _, err := loadConfig([]string{"extra"}); err == nil {
+		t.Fatal("a stray argument is accepted")
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8080": true, "localhost:80": true, "[::1]:8080": true,
+		"0.0.0.0:8080": false, ":8080": false, "10.0.0.1:80": false,
+	} {
+		if got := isLoopback(addr); got != want {
+			t.Errorf("isLoopback(%q) = %v", addr, got)
+		}
+	}
+}
+
+// syncBuffer collects the server's output for the test to read while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var baseURL = regexp.MustCompile(`Back office\s+(http://\S+)/admin/`)
+
+// TestServeEmbeddedDefault is `make run` in-process: no DATABASE_URL, so a private
+// PostgreSQL is created in the data folder, migrated and seeded; the server answers on
+// every surface; cancelling (Ctrl-C) stops the server and the database cleanly.
+func TestServeEmbeddedDefault(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL server")
+	}
+	dir := reachableTempDir(t)
+	cfg := config{Addr: "127.0.0.1:0", DataDir: dir, Demo: true, DemoPassword: "atrium-demo", LogLevel: "warn"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), out) }()
+
+	var base string
+	for deadline := time.Now().Add(90 * time.Second); base == ""; {
+		if m := baseURL.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended early: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("server did not start within 90 s")
+		}
+	}
+	for _, want := range []string{"/graphql/playground", "admin, manager, associate", "mei.lin@example.com", "atrium-demo"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("start-up message lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for path, want := range map[string]string{
+		"/healthz":            "ok",
+		"/readyz":             "ready",
+		"/metrics":            "go_goroutines",
+		"/admin/login":        `name="login"`,
+		"/graphql/playground": "graphiql",
+	} {
+		if code, body := get(path); code != http.StatusOK || !strings.Contains(strings.ToLower(body), strings.ToLower(want)) {
+			t.Errorf("GET %s = %d, want 200 containing %q", path, code, want)
+		}
+	}
+	code, body := get(`/graphql?query={locations(kind:STORE){code}}`)
+	var res struct {
+		Data struct{ Locations []struct{ Code string } }
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &res) != nil || len(res.Data.Locations) < 3 {
+		t.Errorf("GraphQL GET = %d %s", code, body)
+	}
+	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "atrium_graphql_operation_duration_seconds") {
+		t.Errorf("metrics lack GraphQL operation latency")
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("server did not stop within 60 s")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pg", "data", "postmaster.pid")); !os.IsNotExist(err) {
+		t.Fatalf("PostgreSQL still running after shutdown (postmaster.pid: %v)", err)
+	}
+}
+
+// BenchmarkStartup measures what an operator waits for: from process start to the first
+// answered request with the database already created, and the server's memory idle and
+// after a burst of catalog pages. Run: go test -run '^$' -bench Startup .
+func BenchmarkStartup(b *testing.B) {
+	dir := reachableTempDir(b)
+	bin := filepath.Join(dir, "atrium")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	env := append(os.Environ(), "ATRIUM_DATA_DIR="+filepath.Join(dir, "data"), "ATRIUM_ADDR=127.0.0.1:18093",
+		"ATRIUM_LOG_LEVEL=warn", "DATABASE_URL=")
+	cmd := exec.Command(bin, "seed") // create and seed the database once
+
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("seed: %v\n%s", err, out)
+	}
+	var idle, loaded float64
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = env
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		go io.Copy(io.Discard, bufio.NewReader(stdout))
+		for {
+			resp, err := http.Get("http://127.0.0.1:18093/healthz")
+			if err == nil {
+				resp.Body.Close()
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				b.Fatal("no answer within 30 s")
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms/first-answer")
+		b.StopTimer()
+		time.Sleep(200 * time.Millisecond)
+		idle = rssMB(cmd.Process.Pid, "VmRSS")
+		catalogBurst(b, "http://127.0.0.1:18093/graphql", 32, 2000)
+		loaded = rssMB(cmd.Process.Pid, "VmHWM")
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		b.StartTimer()
+	}
+	b.ReportMetric(idle, "MB-rss-idle")
+	b.ReportMetric(loaded, "MB-rss-peak-under-load")
+}
+
+func catalogBurst(b *testing.B, url string, conc, total int) {
+	body := `{"query":"{ products(first: 20) { edges { node { title variants { sku price { amount } availability { available byLocation { location { code } available } } } } } } }"}`
+	var wg sync.WaitGroup
+	jobs := make(chan struct{}, total)
+	for range total {
+		jobs <- struct{}{}
+	}
+	close(jobs)
+	for range conc {
+		wg.Go(func() {
+			for range jobs {
+				resp, err := http.Post(url, "application/json", strings.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func rssMB(pid int, field string) float64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, field+":") {
+			kb, _ := strconv.Atoi(strings.Fields(line)[1])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+// reachableTempDir returns a temporary folder the postgres user may enter (t.TempDir's is 0700).
+func reachableTempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "atrium-main-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}

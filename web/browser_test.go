@@ -1,0 +1,221 @@
+package web
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"atrium/internal/catalog"
+	"atrium/internal/testdb"
+)
+
+// chromiumPath is the browser the browser tests drive, or "" when none is installed.
+func chromiumPath() string {
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// newBrowser starts a headless Chromium with a fresh profile for the test. Without one
+// installed the test is skipped, except in CI (the Makefile installs it there).
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed, and CI needs the browser tests (make deps-chromium installs it)")
+		}
+		t.Skip("chromium is not installed (apt-get install -y chromium); skipping the browser tests")
+	}
+	profile, err := os.MkdirTemp("", "atrium-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(profile) }) // runs after the browser has stopped
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(profile),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	// Start the browser on a context without a deadline: a deadline on the first run
+	// would end the browser with it.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// TestBrowser drives the real back office in Chromium: sign in through the form, search
+// the products live (HTMX), use the variant line editor and see an inline error.
+func TestBrowser(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	browser := newBrowser(t)
+	errs := pageErrors(t, browser)
+	defer func() {
+		if got := errs(); len(got) > 0 {
+			t.Errorf("the pages logged errors (a script failed or the CSP blocked something):\n%s", strings.Join(got, "\n"))
+		}
+	}()
+
+	// do runs browser steps with a guard against hanging, not a measure of speed.
+	do := func(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(browser, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(t *testing.T, name string, f func(t *testing.T)) {
+		if !t.Run(name, f) {
+			t.FailNow() // the steps build on each other
+		}
+	}
+
+	run(t, "sign in", func(t *testing.T) {
+		do(t,
+			chromedp.Navigate(a.srv.URL+"/admin/products"),
+			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "buyer"),
+			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#product-results table`)),
+		)
+	})
+
+	run(t, "live search updates the table in place", func(t *testing.T) {
+		last := lastProduct(t, a)
+		target := chromedp.CSS(`#product-results a[href="` + productURL(last.ID) + `"]`)
+		do(t,
+			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+			chromedp.WaitNotPresent(target), // it is not on the first page
+			chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), last.Title),
+			chromedp.WaitVisible(target),
+		)
+		ctx, cancel := context.WithTimeout(browser, 30*time.Second)
+		defer cancel()
+		marker, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`))
+		if err != nil || marker != "first load" {
+			t.Fatalf("the page was reloaded (%q, %v)", marker, err)
+		}
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil || !strings.Contains(loc, "q=") {
+			t.Fatalf("the search is not in the address bar: %q %v", loc, err)
+		}
+	})
+
+	run(t, "bad barcode shows inline, with the line editor", func(t *testing.T) {
+		p, vs := demoProduct(t, a, 2)
+		rows := strconv.Itoa(len(vs))
+		added := chromedp.CSS(`#variant-rows tr:nth-child(` + strconv.Itoa(len(vs)+1) + `)`)
+		bad := wrongCheckDigit(*vs[1].Barcode)
+		barcode := chromedp.CSS(`#variant-rows tr:nth-child(2) input[name="variant_barcode"]`)
+		do(t,
+			chromedp.Navigate(a.srv.URL+productURL(p.ID)),
+			chromedp.WaitVisible(chromedp.CSS(`#variant-rows tr:nth-child(`+rows+`)`)),
+			// Add a row (HTMX) and remove it again (app.js), all in the page.
+			chromedp.Click(chromedp.CSS(`button[value="add-row"]`)),
+			chromedp.WaitVisible(added),
+			chromedp.Click(chromedp.CSS(`#variant-rows tr:nth-child(`+strconv.Itoa(len(vs)+1)+`) button[data-remove-row]`)),
+			chromedp.WaitNotPresent(added),
+			chromedp.SetValue(barcode, bad),
+			chromedp.Click(chromedp.CSS(`#save-product`)),
+			chromedp.WaitVisible(chromedp.CSS(`#error-variants-1-barcode`)),
+		)
+		ctx, cancel := context.WithTimeout(browser, 30*time.Second)
+		defer cancel()
+		msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#error-variants-1-barcode`)))
+		if err != nil || !strings.Contains(msg, "check digit") {
+			t.Fatalf("inline error %q, %v", msg, err)
+		}
+		typed, err := chromedp.Run(ctx, chromedp.Value(barcode))
+		if err != nil || typed != bad {
+			t.Fatalf("barcode input %q after the error, want what was typed (%q); %v", typed, bad, err)
+		}
+	})
+}
+
+// pageErrors collects what would show as errors in the browser's console (uncaught
+// exceptions, console.error, CSP violations), except failed loads such as a missing favicon.
+func pageErrors(t *testing.T, browser context.Context) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var errs []string
+	add := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, s)
+	}
+	err := chromedp.Listen(browser, func(ev any) {
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			add("exception: " + e.ExceptionDetails.Text)
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError {
+				add("console.error")
+			}
+		case *cdplog.EventEntryAdded:
+			if e.Entry.Level == cdplog.EntryLevelError && e.Entry.Source != cdplog.EntrySourceNetwork {
+				add(string(e.Entry.Source) + ": " + e.Entry.Text)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(browser, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(errs)
+	}
+}
+
+// lastProduct is the demo product with the highest id: never on the list's first page.
+func lastProduct(t *testing.T, a *app) catalog.Product {
+	t.Helper()
+	var last catalog.Product
+	var after int64
+	for {
+		page, err := a.deps.Catalog.ListProducts(system(), catalog.ProductQuery{After: after, First: catalog.MaxPage})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Products) > 0 {
+			last = page.Products[len(page.Products)-1]
+			after = last.ID
+		}
+		if !page.HasNextPage {
+			return last
+		}
+	}
+}

@@ -1,0 +1,221 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"atrium/internal/actor"
+	"atrium/internal/apperr"
+	"atrium/internal/observe"
+)
+
+// view is what every template may read from the context: who is signed in, where they
+// are, the one-shot flash message and the time zone to show times in.
+type view struct {
+	Actor actor.Actor
+	Path  string
+	Flash string
+	zone  func() *time.Location
+}
+
+type viewKey struct{}
+
+func withView(ctx context.Context, v *view) context.Context {
+	return context.WithValue(ctx, viewKey{}, v)
+}
+
+// viewOf returns the request's view, or an anonymous one (error pages rendered before the
+// session was loaded).
+func viewOf(ctx context.Context) *view {
+	if v, ok := ctx.Value(viewKey{}).(*view); ok {
+		return v
+	}
+	return &view{Actor: actor.Actor{Kind: actor.Anonymous}}
+}
+
+// Zone is the time zone times are shown in.
+func (v *view) Zone() *time.Location {
+	if v.zone == nil {
+		return time.UTC
+	}
+	return v.zone()
+}
+
+// htmxConfig sets htmx up for this back office: a history miss fetches a full page (not
+// a fragment), nothing is eval'd and no inline indicator style is added (the CSP forbids
+// both; app.css styles indicators), and error responses are swapped too (the server
+// retargets them to #main) so a failure shows its page instead of nothing.
+const htmxConfig = `{"historyRestoreAsHxRequest":false,"allowEval":false,"includeIndicatorStyles":false,` +
+	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true}]}`
+
+// navActive reports whether href is the section the page belongs to.
+func navActive(ctx context.Context, href string) bool {
+	p := viewOf(ctx).Path
+	return p == href || strings.HasPrefix(p, href+"/")
+}
+
+// page renders a full page (consuming the flash message), status first.
+func (s *server) page(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
+	viewOf(r.Context()).Flash = s.takeFlash(w, r)
+	w.Header().Add("Vary", "HX-Request")
+	return write(w, r, status, c)
+}
+
+// fragment renders part of a page for an HTMX swap.
+func (s *server) fragment(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
+	w.Header().Add("Vary", "HX-Request")
+	return write(w, r, status, c)
+}
+
+// write renders c into a buffer first, so a failing template becomes a clean error page
+// rather than half a page.
+func write(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w) // a client that went away is not a server error
+	return nil
+}
+
+// fail turns an error into the page the user sees: the sign-in page, a 403/404/409/429
+// page with the service's message, or, for anything else, a logged internal error.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	errs, ok := apperr.Errors(err)
+	if !ok || len(errs) == 0 {
+		s.internalError(w, r, err)
+		return
+	}
+	var status int
+	switch errs[0].Code {
+	case apperr.CodeUnauthenticated:
+		s.toLogin(w, r)
+		return
+	case apperr.CodeNotFound:
+		status = http.StatusNotFound
+	case apperr.CodeForbidden:
+		status = http.StatusForbidden
+	case apperr.CodeConflict:
+		status = http.StatusConflict
+	case apperr.CodeRateLimited:
+		status = http.StatusTooManyRequests
+	case apperr.CodeInvalid:
+		status = http.StatusBadRequest
+	default:
+		s.internalError(w, r, err)
+		return
+	}
+	p := problemView{Status: status}
+	for _, e := range errs {
+		if e.Message != "" {
+			p.Messages = append(p.Messages, e.Message)
+		}
+	}
+	s.problem(w, r, p)
+}
+
+// internalError logs err with the request id and shows a page that quotes the id, never
+// the error itself.
+func (s *server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	observe.Logger(r.Context(), s.Log).Error("back office request failed",
+		"method", r.Method, "path", r.URL.Path, "err", err)
+	s.problem(w, r, problemView{Status: http.StatusInternalServerError})
+}
+
+// crossOriginDenied answers an unsafe request from another site (CSRF).
+func (s *server) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
+	s.problem(w, r, problemView{Status: http.StatusForbidden, CrossOrigin: true})
+}
+
+// problem renders an error page; for HTMX requests only its content, into #main (the
+// htmx config swaps error responses).
+func (s *server) problem(w http.ResponseWriter, r *http.Request, p problemView) {
+	c := errorPage(p)
+	if isHTMX(r) {
+		w.Header().Set("HX-Retarget", "#main")
+		w.Header().Set("HX-Reswap", "innerHTML")
+		w.Header().Set("HX-Push-Url", "false")
+		c = errorContent(p)
+	}
+	if err := write(w, r, p.Status, c); err != nil {
+		observe.Logger(r.Context(), s.Log).Error("render error page", "err", err)
+		http.Error(w, http.StatusText(p.Status), p.Status)
+	}
+}
+
+// problemView is what an error page shows: the status, the service's messages (never an
+// internal error's), and whether it is the CSRF refusal.
+type problemView struct {
+	Status      int
+	Messages    []string
+	CrossOrigin bool
+}
+
+// notFound is the page for any unknown /admin/ path.
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) error {
+	return apperr.NotFound("")
+}
+
+// formFailed re-renders a form with the user's own mistakes (invalid input, conflicts)
+// shown inline; any other error (not found, forbidden, internal) becomes its error page.
+// shows says which field paths the form displays; the others go to the form's summary.
+func (s *server) formFailed(w http.ResponseWriter, r *http.Request, err error, shows func(path string) bool,
+	render func(formErrors) (templ.Component, error)) error {
+	errs, ok := apperr.Errors(err)
+	if !ok {
+		return err
+	}
+	for _, e := range errs {
+		if e.Code != apperr.CodeInvalid && e.Code != apperr.CodeConflict {
+			return err
+		}
+	}
+	c, rerr := render(newFormErrors(errs, shows))
+	if rerr != nil {
+		return rerr
+	}
+	return s.page(w, r, http.StatusUnprocessableEntity, c)
+}
+
+// Flash messages survive one redirect in a short-lived cookie holding a key (the text is
+// in the flashMessage template), so the session keeps only the staff id.
+const flashCookie = "atrium_flash"
+
+const (
+	flashSignedOut       = "signed-out"
+	flashProductCreated  = "product-created"
+	flashProductSaved    = "product-saved"
+	flashLocationCreated = "location-created"
+	flashLocationSaved   = "location-saved"
+	flashStaffCreated    = "staff-created"
+	flashStaffSaved      = "staff-saved"
+	flashPasswordReset   = "password-reset"
+)
+
+// redirect sends the browser to url after a successful POST, with a flash message.
+func (s *server) redirect(w http.ResponseWriter, r *http.Request, url, flash string) error {
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: flash, Path: "/admin", MaxAge: 60,
+		HttpOnly: true, Secure: s.SecureCookie, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, url, http.StatusSeeOther)
+	return nil
+}
+
+func (s *server) takeFlash(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/admin", MaxAge: -1,
+		HttpOnly: true, Secure: s.SecureCookie, SameSite: http.SameSiteLaxMode})
+	return c.Value
+}

@@ -37,7 +37,7 @@ fmt-check:
 ## generate: regenerate the GraphQL server (gqlgen) and the templates (templ)
 generate:
 	$(GO) tool gqlgen generate
-	$(GO) tool templ generate -path web
+	$(GO) tool templ generate -log-level warn -path web
 
 ## check-generated: fail when generated code differs from what its sources produce
 check-generated:

@@ -204,6 +204,9 @@ func (s *Server) start(ctx context.Context) error {
 	// Its own process group: a Ctrl-C in the terminal reaches Atrium, which drains its
 	// requests first and then stops the database.
 	cmd.SysProcAttr.Setpgid = true
+	// If Atrium is killed without a chance to stop it, the server shuts down too
+	// (fast shutdown) instead of lingering; an orphan left anyway is stopped on next start.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGINT
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return fmt.Errorf("start postgres: %w", err)

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"atrium/internal/testdb"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -76,7 +78,7 @@ func TestServeEmbeddedDefault(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL server")
 	}
-	dir := reachableTempDir(t)
+	dir := testdb.TempDir(t)
 	cfg := config{Addr: "127.0.0.1:0", DataDir: dir, Demo: true, DemoPassword: "atrium-demo", LogLevel: "warn"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -155,7 +157,7 @@ func TestServeEmbeddedDefault(t *testing.T) {
 // answered request with the database already created, and the server's memory idle and
 // after a burst of catalog pages. Run: go test -run '^$' -bench Startup .
 func BenchmarkStartup(b *testing.B) {
-	dir := reachableTempDir(b)
+	dir := testdb.TempDir(b)
 	bin := filepath.Join(dir, "atrium")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
@@ -240,18 +242,4 @@ func rssMB(pid int, field string) float64 {
 		}
 	}
 	return 0
-}
-
-// reachableTempDir returns a temporary folder the postgres user may enter (t.TempDir's is 0700).
-func reachableTempDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "atrium-main-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"atrium/internal/pgserver"
+	"atrium/internal/testdb"
 )
 
 // One data folder, one server: a second start while the first runs is refused clearly,
@@ -17,7 +18,7 @@ func TestStartStopRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL server")
 	}
-	dir := filepath.Join(reachableTempDir(t), "pg")
+	dir := filepath.Join(testdb.TempDir(t), "pg")
 	ctx := context.Background()
 	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: dir})
 	if err != nil {
@@ -56,7 +57,7 @@ func TestLongPathUsesShortSocketFolder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL server")
 	}
-	dir := filepath.Join(reachableTempDir(t), "a-very-long-folder-name-to-push-the-socket-path-past-the-unix-limit-of-107-bytes", "pg")
+	dir := filepath.Join(testdb.TempDir(t), "a-very-long-folder-name-to-push-the-socket-path-past-the-unix-limit-of-107-bytes", "pg")
 	srv, err := pgserver.Start(context.Background(), pgserver.Options{Dir: dir, Throwaway: true})
 	if err != nil {
 		t.Fatal(err)
@@ -83,25 +84,11 @@ func TestUnreachableFolderFallsBack(t *testing.T) {
 	if testing.Short() || os.Geteuid() != 0 {
 		t.Skip("needs root and starts a PostgreSQL server")
 	}
-	pgserver.FallbackRoot = reachableTempDir(t)
+	pgserver.FallbackRoot = testdb.TempDir(t)
 	srv, err := pgserver.Start(context.Background(), pgserver.Options{Dir: filepath.Join(t.TempDir(), "pg"), Throwaway: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Stop()
 	exec(t, srv.DSN("postgres"), `SELECT 1`)
-}
-
-// reachableTempDir returns a temporary folder other users may enter (t.TempDir's is 0700).
-func reachableTempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "pgserver-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
 }

@@ -1,0 +1,546 @@
+package order
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"atrium/internal/actor"
+	"atrium/internal/apperr"
+	"atrium/internal/inventory"
+	"atrium/internal/location"
+	"atrium/internal/postgres"
+	"atrium/internal/promotion"
+)
+
+// PlaceOrder places an order: it checks who may place it, prices it on the server
+// (catalog prices, coupons, shipping, tax included), inspects it, chooses the locations
+// that fulfil it and, in one transaction, records it with the explanation of that choice
+// and takes its stock: reservations for SHIP and PICKUP (never more than is available,
+// however many orders race), a till sale for CARRY_OUT (never refused: a shortfall
+// becomes a discrepancy for the store to recount).
+//
+// Who: guests (with an email) and customers (for themselves) order on WEB and APP;
+// associates and managers sell at the till (POS, associates in their home store) and
+// order for a customer (CustomerID) or a guest (Email) from a tablet; staff or the system
+// feed MARKETPLACE orders. CARRY_OUT is for POS only, from the sale's store.
+//
+// It is idempotent by in.IdempotencyKey: the same key with the same request, by the
+// same actor, returns the first order with Replayed set — after a restart too, and when
+// identical calls race (one places the order, the others wait for it and return it); no
+// second reservation is ever taken.
+//
+// Errors: Unauthenticated, Forbidden; an apperr.List of Invalid fields, among them
+// lines.<i>.sku (not for sale), lines.<i>.quantity with reason INSUFFICIENT_STOCK (naming
+// the SKU and what is available), couponCodes.<i> with reason COUPON_NOT_APPLICABLE or
+// COUPON_LIMIT_REACHED, locationId, customerId, email, fulfillment.pickupLocationId and
+// fulfillment.shippingAddress.<field>; or Conflict on idempotencyKey (reason CONFLICT)
+// when the key was used for another request.
+func (s *Service) PlaceOrder(ctx context.Context, in PlaceOrderInput) (Order, error) {
+	r, err := normalize(ctx, in)
+	if err != nil {
+		return Order{}, err
+	}
+	o, err := s.place(ctx, r)
+	if err == nil {
+		return o, nil
+	}
+	// A retry of an order placed before may not be placeable any more (its own
+	// reservation took the stock, its coupon the last use): the first order is the answer.
+	if _, user := apperr.Errors(err); user || errors.Is(err, errReplay) {
+		prev, found, kerr := s.byKey(ctx, r)
+		switch {
+		case kerr != nil:
+			return Order{}, kerr
+		case found:
+			return prev, nil
+		}
+	}
+	if errors.Is(err, errReplay) {
+		return Order{}, fmt.Errorf("order under key %q conflicted but cannot be read", r.Key)
+	}
+	return Order{}, err
+}
+
+// byKey returns the order placed under r's key, if any, marked Replayed. Errors: Conflict
+// (reason CONFLICT) when it was placed by another request.
+func (s *Service) byKey(ctx context.Context, r *request) (Order, bool, error) {
+	var row struct {
+		Order
+		Hash string `db:"request_hash"`
+	}
+	err := s.db.GetContext(ctx, &row, `SELECT `+orderColumns+`, o.request_hash FROM orders o WHERE o.idempotency_key = $1`, r.Key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Order{}, false, nil
+	}
+	if err != nil {
+		return Order{}, false, fmt.Errorf("order by key: %w", err)
+	}
+	if row.Hash != r.hash {
+		return Order{}, false, keyReused()
+	}
+	row.Order.Replayed = true
+	return row.Order, true, nil
+}
+
+func keyReused() error {
+	return apperr.List{apperr.Conflict("idempotencyKey",
+		"this key was already used for a different order: send a new key with a new order").WithReason(ReasonConflict)}
+}
+
+// place prices, inspects, plans and commits r. When a location's stock is taken between
+// planning and reserving, it plans again on fresh figures (each retry means another
+// order got those units, so this ends).
+func (s *Service) place(ctx context.Context, r *request) (Order, error) {
+	locs, err := s.locations(ctx, r)
+	if err != nil {
+		return Order{}, err
+	}
+	pr, err := s.price(ctx, r)
+	if err != nil {
+		return Order{}, err
+	}
+	holds, err := s.inspect(ctx, r, pr)
+	if err != nil {
+		return Order{}, err
+	}
+	for attempt := 1; ; attempt++ {
+		pl, err := s.plan(ctx, r, pr, locs)
+		if err != nil {
+			return Order{}, err
+		}
+		o, err := s.commit(ctx, r, pr, pl, holds)
+		var short *inventory.ShortageError
+		if !errors.As(err, &short) {
+			return o, err
+		}
+		if attempt >= s.cfg.MaxAttempts {
+			return Order{}, raceShortage(r, pr, pl, short)
+		}
+	}
+}
+
+// locations reads the open locations and checks the till's store (POS) and the pickup
+// store among them. Errors: apperr.List on locationId, fulfillment.pickupLocationId.
+func (s *Service) locations(ctx context.Context, r *request) (map[int64]location.Location, error) {
+	list, err := s.dep.Locations.List(ctx, location.Filter{})
+	if err != nil {
+		return nil, fmt.Errorf("locations: %w", err)
+	}
+	locs := make(map[int64]location.Location, len(list))
+	for _, l := range list {
+		locs[l.ID] = l
+	}
+	var errs apperr.List
+	if r.LocationID > 0 {
+		l, ok := locs[r.LocationID]
+		switch {
+		case !ok:
+			errs = append(errs, apperr.Invalid("locationId", "no open location with id %d", r.LocationID))
+		case (r.Channel == POS || r.Method == CarryOut) && l.Kind != location.Store:
+			errs = append(errs, apperr.Invalid("locationId", "%s is not a store: till sales happen in stores", l.Code))
+		}
+	}
+	if r.PickupID > 0 {
+		l, ok := locs[r.PickupID]
+		switch {
+		case !ok:
+			errs = append(errs, apperr.Invalid("fulfillment.pickupLocationId", "no open store with id %d", r.PickupID))
+		case !l.PickupEnabled:
+			errs = append(errs, apperr.Invalid("fulfillment.pickupLocationId", "%s does not offer pickup", l.Code))
+		}
+	}
+	return locs, errs.Err()
+}
+
+// plan reads where the order's variants are available now and chooses among the open
+// locations locs. Errors: apperr.List with reason INSUFFICIENT_STOCK on
+// lines.<i>.quantity.
+func (s *Service) plan(ctx context.Context, r *request, pr *priced, locs map[int64]location.Location) (*plan, error) {
+	needs := make([]need, len(pr.lines))
+	ids := make([]int64, len(pr.lines))
+	for i, l := range pr.lines {
+		needs[i] = need{sku: l.variant.SKU, variantID: l.variant.ID, qty: l.qty}
+		ids[i] = l.variant.ID
+	}
+	avail, err := s.dep.Stock.AvailabilityByVariantIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	stocked := map[int64]location.Location{}
+	availability := make([]map[int64]int, len(needs))
+	for i, n := range needs {
+		availability[i] = map[int64]int{}
+		for _, a := range avail[n.variantID] {
+			if l, open := locs[a.LocationID]; open {
+				stocked[l.ID] = l
+				availability[i][l.ID] = a.Available
+			}
+		}
+	}
+	p := newPlanner(s.cfg, needs, stocked, availability)
+	var pl *plan
+	var short []int
+	switch r.Method {
+	case CarryOut:
+		pl = p.carryOut(locs[r.LocationID])
+	case Ship:
+		pl, short = p.ship(r.Address)
+	case Pickup:
+		store := locs[r.PickupID]
+		pl, short = p.pickup(store, readyOn(store, s.cfg.ShipToStoreDays))
+	}
+	if short == nil {
+		return pl, nil
+	}
+	var errs apperr.List
+	for i, n := range short {
+		if n > 0 {
+			errs = append(errs, insufficient(r, needs[i].sku, needs[i].qty-n, needs[i].qty))
+		}
+	}
+	return nil, errs
+}
+
+func insufficient(r *request, sku string, available, asked int) *apperr.Error {
+	return apperr.Invalid(r.lineField(sku, "quantity"), "only %d of %s available (%d asked for)", available, sku, asked).
+		WithReason(ReasonInsufficientStock)
+}
+
+// raceShortage explains a reservation still refused after every attempt, per line.
+func raceShortage(r *request, pr *priced, pl *plan, short *inventory.ShortageError) error {
+	_, owners := pl.stockLines(pr)
+	var errs apperr.List
+	for _, sh := range short.Lines {
+		l := pr.lines[owners[sh.Line]]
+		errs = append(errs, insufficient(r, l.variant.SKU, sh.Available, l.qty))
+	}
+	return errs
+}
+
+// readyOn is the date goods sent to store now are expected ready, in its time zone.
+func readyOn(store location.Location, days int) string {
+	tz, err := time.LoadLocation(store.TimeZone)
+	if err != nil {
+		tz = time.UTC
+	}
+	return time.Now().In(tz).AddDate(0, 0, days).Format(time.DateOnly)
+}
+
+// stockLines are the stock movements of pl, one per location and line, and for each the
+// index of its line in pr.
+func (pl *plan) stockLines(pr *priced) (lines []inventory.Line, owners []int) {
+	for _, pt := range pl.parts {
+		for i, q := range pt.qty {
+			if q > 0 {
+				lines = append(lines, inventory.Line{LocationID: pt.loc.ID, VariantID: pr.lines[i].variant.ID, Qty: q})
+				owners = append(owners, i)
+			}
+		}
+	}
+	return lines, owners
+}
+
+// newEvent is a timeline entry to write.
+type newEvent struct {
+	kind, message string
+	data          EventData
+}
+
+// commit records the order and takes its stock, in one transaction: the order with its
+// lines, allocation, fulfilments and first events in one statement, then its coupon uses,
+// then its stock — last, so that the hot stock rows stay locked only for the reservation
+// and the commit. Errors: errReplay when the key is taken; *inventory.ShortageError when
+// the stock went meanwhile; apperr.List.
+func (s *Service) commit(ctx context.Context, r *request, pr *priced, pl *plan, holds []string) (Order, error) {
+	var o Order
+	err := postgres.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var allocationID int64
+		var err error
+		if o, allocationID, err = insertOrder(ctx, tx, r, pr, pl, holds); err != nil {
+			return err
+		}
+		coupons := slices.Clone(pr.coupons)
+		slices.SortFunc(coupons, func(a, b appliedCoupon) int { return cmp.Compare(a.Coupon.ID, b.Coupon.ID) })
+		for _, c := range coupons {
+			err := s.dep.Coupons.Redeem(ctx, tx, c.field, promotion.Redemption{CouponID: c.Coupon.ID, OrderID: o.ID,
+				CustomerID: o.CustomerID, Email: deref(o.Email), Amount: c.Discount})
+			if err != nil {
+				return err
+			}
+		}
+		ref := "ORD:" + strconv.FormatInt(o.ID, 10)
+		lines, owners := pl.stockLines(pr)
+		if pl.method != CarryOut {
+			return s.dep.Stock.Reserve(ctx, tx, ref, lines)
+		}
+		ds, err := s.dep.Stock.SellCarryOut(ctx, tx, ref, lines)
+		if err != nil || len(ds) == 0 {
+			return err
+		}
+		return recordDiscrepancies(ctx, tx, o.ID, allocationID, pl, pr, lines, owners, ds)
+	})
+	return o, err
+}
+
+// recordDiscrepancies adds a till sale's shortfalls to its allocation's explanation and
+// to its timeline.
+func recordDiscrepancies(ctx context.Context, ext sqlx.ExtContext, orderID, allocationID int64, pl *plan, pr *priced,
+	lines []inventory.Line, owners []int, ds []inventory.Discrepancy) error {
+	var events []newEvent
+	code := pl.parts[0].loc.Code
+	for _, d := range ds {
+		i := slices.IndexFunc(lines, func(l inventory.Line) bool { return l.VariantID == d.VariantID })
+		sku := pr.lines[owners[i]].variant.SKU
+		pl.explain.Discrepancies = append(pl.explain.Discrepancies, Discrepancy{SKU: sku, LocationCode: code, Quantity: d.Quantity})
+		events = append(events, newEvent{EventDiscrepancy,
+			fmt.Sprintf("Sold %d more of %s than %s's system stock: the store recounts it.", d.Quantity, sku, code),
+			EventData{"sku": sku, "quantity": d.Quantity, "discrepancyId": d.ID}})
+	}
+	if _, err := ext.ExecContext(ctx, `UPDATE order_allocations SET explanation = $2 WHERE id = $1`,
+		allocationID, pl.explain); err != nil {
+		return fmt.Errorf("record discrepancies: %w", err)
+	}
+	return addEvents(ctx, ext, orderID, events...)
+}
+
+func placedMessage(r *request) string {
+	by := "a guest"
+	switch r.placedBy.Kind {
+	case actor.Customer:
+		by = "the customer"
+	case actor.Staff:
+		by = "staff member " + r.placedBy.Name
+	case actor.System:
+		by = "the system"
+	}
+	return fmt.Sprintf("Placed on %s by %s.", r.Channel, by)
+}
+
+// insertOrder writes, in one statement, the order and its lines (titled from the catalog
+// as sold), the allocation decision with its fulfilments and their lines, and the first
+// events, and tells order_updated listeners — unless the key is taken (errReplay: a
+// concurrent insert under the same key waits here until the first commits or rolls
+// back). It returns the order and the allocation's id.
+func insertOrder(ctx context.Context, ext sqlx.ExtContext, r *request, pr *priced, pl *plan, holds []string) (Order, int64, error) {
+	n := len(pr.lines)
+	variantIDs, quantities := make([]int64, n), make([]int64, n)
+	prices, subtotals, discounts, taxes, totals := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, l := range pr.lines {
+		variantIDs[i], quantities[i] = l.variant.ID, int64(l.qty)
+		prices[i], subtotals[i], discounts[i], taxes[i], totals[i] = l.variant.PriceAmount, l.subtotal, l.discount, l.tax, l.total
+	}
+	status := Open
+	if len(holds) > 0 {
+		status = OnHold
+	}
+	a := r.placedBy
+	var placedByID, customerID, locationID *int64
+	if a.Kind == actor.Staff || a.Kind == actor.Customer {
+		placedByID = &a.ID
+	}
+	if r.CustomerID > 0 {
+		customerID = &r.CustomerID
+	}
+	if r.LocationID > 0 {
+		locationID = &r.LocationID
+	}
+	var email, phone *string
+	if r.Email != "" {
+		email = &r.Email
+	}
+	if r.Address != nil && r.Address.Phone != "" {
+		phone = &r.Address.Phone
+	}
+
+	f := fulfilmentRows(pl)
+	var address *Address
+	if pl.method == Ship {
+		address = r.Address
+	}
+	events := []newEvent{
+		{EventPlaced, placedMessage(r), EventData{"total": pr.total, "currency": pr.currency}},
+		{EventAllocated, pl.explain.Summary, EventData{"rule": pl.rule}},
+	}
+	if len(holds) > 0 {
+		events = append(events, newEvent{EventHeld, "Held for inspection: " + strings.Join(holds, "; ") + ".",
+			EventData{"reasons": holds}})
+	}
+	ev, err := eventRows(events)
+	if err != nil {
+		return Order{}, 0, err
+	}
+
+	var row struct {
+		Order
+		AllocationID int64 `db:"allocation_id"`
+	}
+	err = sqlx.GetContext(ctx, ext, &row, insertOrderSQL,
+		r.Key, r.hash, r.Channel, status, r.PaymentMethod, customerID, email, phone, locationID, string(a.Kind),
+		placedByID, pr.currency, pr.subtotal, pr.discount, pr.shipping, pr.tax, pr.total, pr.signature(), pq.Array(holds),
+		pq.Array(variantIDs), pq.Array(quantities), pq.Array(prices), pq.Array(subtotals), pq.Array(discounts),
+		pq.Array(taxes), pq.Array(totals),
+		pl.method, pl.rule, pl.explain, f.status, f.pickupID, address, pq.Array(f.locations), pq.Array(f.readyOn),
+		pq.Array(f.lineLocations), pq.Array(f.lineNos), pq.Array(f.quantities),
+		pq.Array(ev.kinds), pq.Array(ev.messages), pq.Array(ev.data), a.Name)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Order{}, 0, errReplay
+	case violates(err, "orders_customer_id_fkey"):
+		return Order{}, 0, apperr.List{apperr.Invalid("customerId", "no customer with id %d", r.CustomerID)}
+	case err != nil:
+		return Order{}, 0, fmt.Errorf("insert order: %w", postgres.MapError(err))
+	}
+	return row.Order, row.AllocationID, nil
+}
+
+// fulfilments is a plan's fulfilments as statement parameters: one per part, and one
+// line row per (part, order line) with units.
+type fulfilments struct {
+	status                             FulfilmentStatus
+	pickupID                           *int64
+	locations                          []int64
+	readyOn                            []string
+	lineLocations, lineNos, quantities []int64
+}
+
+func fulfilmentRows(pl *plan) fulfilments {
+	f := fulfilments{status: FulfilmentOpen}
+	if pl.method == CarryOut {
+		f.status = FulfilmentCollected
+	}
+	if pl.pickup != nil {
+		f.pickupID = &pl.pickup.ID
+	}
+	for _, pt := range pl.parts {
+		ready := ""
+		if pl.pickup != nil && pt.loc.ID != pl.pickup.ID {
+			ready = pl.readyOn
+		}
+		f.locations, f.readyOn = append(f.locations, pt.loc.ID), append(f.readyOn, ready)
+		for i, q := range pt.qty {
+			if q > 0 {
+				f.lineLocations, f.lineNos, f.quantities = append(f.lineLocations, pt.loc.ID), append(f.lineNos, int64(i)), append(f.quantities, int64(q))
+			}
+		}
+	}
+	return f
+}
+
+// events are timeline entries as statement parameters.
+type events struct {
+	kinds, messages, data []string
+}
+
+func eventRows(evs []newEvent) (events, error) {
+	out := events{make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs))}
+	for i, e := range evs {
+		out.kinds[i], out.messages[i] = e.kind, e.message
+		if e.data != nil {
+			v, err := jsonText(e.data)
+			if err != nil {
+				return out, err
+			}
+			out.data[i] = v.(string)
+		}
+	}
+	return out, nil
+}
+
+// addEvents appends events to an order's timeline as done by the actor in ctx, and tells
+// order_updated listeners (delivered when the transaction commits).
+func addEvents(ctx context.Context, ext sqlx.ExtContext, orderID int64, evs ...newEvent) error {
+	a := actor.From(ctx)
+	var actorID *int64
+	if a.ID != 0 {
+		actorID = &a.ID
+	}
+	ev, err := eventRows(evs)
+	if err != nil {
+		return err
+	}
+	_, err = ext.ExecContext(ctx, `
+		WITH e AS (
+			INSERT INTO order_events (order_id, kind, message, data, actor_kind, actor_id, actor_name)
+			SELECT $1::bigint, t.kind, t.message, nullif(t.data, '')::jsonb, $5::text, $6::bigint, $7::text
+			FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(kind, message, data, n)
+			ORDER BY t.n
+			RETURNING 1
+		)
+		SELECT pg_notify('order_updated', $1::bigint::text) FROM (SELECT count(*) FROM e) AS c`,
+		orderID, pq.Array(ev.kinds), pq.Array(ev.messages), pq.Array(ev.data), string(a.Kind), actorID, a.Name)
+	if err != nil {
+		return fmt.Errorf("record order events: %w", err)
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// violates reports whether err is a violation of the named constraint.
+func violates(err error, constraint string) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Constraint == constraint
+}
+
+// insertOrderSQL is insertOrder's statement; see there.
+const insertOrderSQL = `
+	WITH o AS (
+		INSERT INTO orders AS o (idempotency_key, request_hash, channel, status, payment_method, customer_id, email,
+			phone, location_id, placed_by_kind, placed_by_id, currency, subtotal, discount, shipping, tax, total,
+			lines_signature, hold_reasons)
+		VALUES ($1, $2, $3, $4, nullif($5, ''), $6, coalesce($7, (SELECT email FROM customers WHERE id = $6)),
+			coalesce($8, (SELECT phone FROM customers WHERE id = $6)), $9, $10, $11, $12, $13, $14, $15, $16, $17,
+			$18, coalesce($19::text[], '{}'))
+		ON CONFLICT (idempotency_key) DO NOTHING
+		RETURNING ` + orderColumns + `
+	), l AS (
+		INSERT INTO order_lines (order_id, line_no, variant_id, sku, title, quantity, unit_price, subtotal, discount,
+			tax, total)
+		SELECT o.id, t.n - 1, t.variant_id, v.sku,
+			p.title || CASE WHEN v.title <> '' THEN ' — ' || v.title ELSE '' END,
+			t.quantity, t.unit_price, t.subtotal, t.discount, t.tax, t.total
+		FROM o, unnest($20::bigint[], $21::int[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[],
+			$26::bigint[]) WITH ORDINALITY AS t(variant_id, quantity, unit_price, subtotal, discount, tax, total, n)
+		JOIN variants v ON v.id = t.variant_id JOIN products p ON p.id = v.product_id
+		RETURNING id, line_no
+	), a AS (
+		INSERT INTO order_allocations (order_id, method, rule, explanation, actor_kind, actor_id)
+		SELECT o.id, $27, $28, $29::jsonb, $10, $11 FROM o
+		RETURNING id, order_id
+	), f AS (
+		INSERT INTO fulfilments (order_id, allocation_id, location_id, method, status, pickup_location_id,
+			ship_address, expected_ready_on)
+		SELECT a.order_id, a.id, t.location_id, $27, $30, $31::bigint, $32::jsonb, nullif(t.ready_on, '')::date
+		FROM a, unnest($33::bigint[], $34::text[]) WITH ORDINALITY AS t(location_id, ready_on, n)
+		ORDER BY t.n
+		RETURNING id, location_id
+	), fl AS (
+		INSERT INTO fulfilment_lines (fulfilment_id, order_line_id, quantity)
+		SELECT f.id, l.id, t.quantity
+		FROM unnest($35::bigint[], $36::int[], $37::int[]) AS t(location_id, line_no, quantity)
+		JOIN f ON f.location_id = t.location_id JOIN l ON l.line_no = t.line_no
+	), e AS (
+		INSERT INTO order_events (order_id, kind, message, data, actor_kind, actor_id, actor_name)
+		SELECT o.id, t.kind, t.message, nullif(t.data, '')::jsonb, $10, $11, $41
+		FROM o, unnest($38::text[], $39::text[], $40::text[]) WITH ORDINALITY AS t(kind, message, data, n)
+		ORDER BY t.n
+		RETURNING order_id
+	), notified AS (
+		SELECT pg_notify('order_updated', min(order_id)::text) FROM e
+	)
+	SELECT o.*, a.id AS allocation_id FROM o, a, (SELECT count(*) FROM notified) AS n`

@@ -15,8 +15,10 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"atrium/internal/catalog"
+	"atrium/internal/inventory"
 	"atrium/internal/testdb"
 )
 
@@ -84,22 +86,12 @@ func TestBrowser(t *testing.T) {
 		}
 	}()
 
-	// do runs browser steps with a guard against hanging, not a measure of speed.
 	do := func(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(browser, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run := func(t *testing.T, name string, f func(t *testing.T)) {
-		if !t.Run(name, f) {
-			t.FailNow() // the steps build on each other
-		}
+		browse(t, browser, steps...)
 	}
 
-	run(t, "sign in", func(t *testing.T) {
+	runStep(t, "sign in", func(t *testing.T) {
 		do(t,
 			chromedp.Navigate(a.srv.URL+"/admin/products"),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
@@ -110,7 +102,7 @@ func TestBrowser(t *testing.T) {
 		)
 	})
 
-	run(t, "live search updates the table in place", func(t *testing.T) {
+	runStep(t, "live search updates the table in place", func(t *testing.T) {
 		last := lastProduct(t, a)
 		target := chromedp.CSS(`#product-results a[href="` + productURL(last.ID) + `"]`)
 		do(t,
@@ -131,7 +123,7 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
-	run(t, "bad barcode shows inline, with the line editor", func(t *testing.T) {
+	runStep(t, "bad barcode shows inline, with the line editor", func(t *testing.T) {
 		p, vs := demoProduct(t, a, 2)
 		rows := strconv.Itoa(len(vs))
 		added := chromedp.CSS(`#variant-rows tr:nth-child(` + strconv.Itoa(len(vs)+1) + `)`)
@@ -162,6 +154,114 @@ func TestBrowser(t *testing.T) {
 	})
 }
 
+// browse runs browser steps with a guard against hanging, not a measure of speed.
+func browse(t *testing.T, browser context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// browserValue runs a browser action that returns a value, with browse's guard.
+func browserValue[T any](t *testing.T, browser context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// runStep runs one step of a browser test, ending the test when it fails: the steps build
+// on each other.
+func runStep(t *testing.T, name string, f func(t *testing.T)) {
+	if !t.Run(name, f) {
+		t.FailNow()
+	}
+}
+
+// TestBrowserTransferLookup creates a transfer in Chromium with the line editor: a SKU
+// typed into one line and a barcode "scanned" (typed, then Enter) into another are looked
+// up by HTMX, which fills in each line's variant and the source's stock, without a reload.
+func TestBrowserTransferLookup(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	l1, v1 := demoLevel(t, a, "WH-TAO", 5, 0)
+	_, v2 := demoLevel(t, a, "WH-TAO", 5, 1)
+	browser := newBrowser(t)
+	errs := pageErrors(t, browser)
+	defer func() {
+		if got := errs(); len(got) > 0 {
+			t.Errorf("the pages logged errors (a script failed or the CSP blocked something):\n%s", strings.Join(got, "\n"))
+		}
+	}()
+
+	runStep(t, "sign in on the way to a new transfer", func(t *testing.T) {
+		browse(t, browser,
+			chromedp.Navigate(a.srv.URL+"/admin/stock/transfers/new"),
+			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "associate"),
+			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#line-code-0`)),
+			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+		)
+	})
+	runStep(t, "a typed SKU fills its line", func(t *testing.T) {
+		browse(t, browser,
+			chromedp.SendKeys(chromedp.CSS(`#line-code-0`), strings.ToLower(v1.SKU)+kb.Tab),
+			chromedp.WaitVisible(chromedp.CSS(`#line-0 .line-source .available`)),
+			chromedp.SendKeys(chromedp.CSS(`#line-qty-0`), "2"),
+		)
+		variant := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#line-0 .line-variant`)))
+		source := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#line-0 .line-source`)))
+		if !strings.Contains(variant, v1.SKU) || !strings.Contains(source, formatCount(l1.Available())+" available at WH-TAO") {
+			t.Fatalf("line 1 shows %q / %q", variant, source)
+		}
+	})
+	runStep(t, "a scanned barcode fills a new line", func(t *testing.T) {
+		browse(t, browser,
+			chromedp.Click(chromedp.CSS(`button[value="add-line"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#line-code-1`)),
+			chromedp.SendKeys(chromedp.CSS(`#line-code-1`), *v2.Barcode+kb.Enter),
+		)
+		ctx, cancel := context.WithTimeout(browser, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#line-1 .line-source .available`))); err != nil {
+			html := browserValue(t, browser, chromedp.Evaluate[string](`document.querySelector("#transfer-lines").outerHTML + " focus=" + (document.activeElement && document.activeElement.id)`))
+			t.Fatalf("%v\n%s\n%s", err, html, a.log.String())
+		}
+		browse(t, browser, chromedp.SendKeys(chromedp.CSS(`#line-qty-1`), "1"))
+		if variant := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#line-1 .line-variant`))); !strings.Contains(variant, v2.SKU) {
+			t.Fatalf("line 2 shows %q", variant)
+		}
+		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
+			t.Fatalf("the page was reloaded (%q)", marker)
+		}
+	})
+	runStep(t, "the transfer is created", func(t *testing.T) {
+		browse(t, browser,
+			chromedp.Click(chromedp.CSS(`#create-transfer`)),
+			chromedp.WaitVisible(chromedp.CSS(`#transfer-facts`)),
+		)
+		page, err := a.deps.Inventory.Transfers(system(), inventory.TransferFilter{})
+		if err != nil || len(page.Transfers) != 1 {
+			t.Fatalf("transfers %+v, %v", page.Transfers, err)
+		}
+		got := map[int64]int{}
+		for _, l := range page.Transfers[0].Lines {
+			got[l.VariantID] = l.Qty
+		}
+		if len(got) != 2 || got[v1.ID] != 2 || got[v2.ID] != 1 {
+			t.Fatalf("lines %v", got)
+		}
+	})
+}
+
 // pageErrors collects what would show as errors in the browser's console (uncaught
 // exceptions, console.error, CSP violations), except failed loads such as a missing favicon.
 func pageErrors(t *testing.T, browser context.Context) func() []string {
@@ -179,7 +279,11 @@ func pageErrors(t *testing.T, browser context.Context) func() []string {
 			add("exception: " + e.ExceptionDetails.Text)
 		case *runtime.EventConsoleAPICalled:
 			if e.Type == runtime.ConsoleAPICalledTypeError {
-				add("console.error")
+				msg := "console.error"
+				for _, a := range e.Args {
+					msg += " " + string(a.Value) + " " + a.Description
+				}
+				add(msg)
 			}
 		case *cdplog.EventEntryAdded:
 			if e.Entry.Level == cdplog.EntryLevelError && e.Entry.Source != cdplog.EntrySourceNetwork {

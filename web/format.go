@@ -5,24 +5,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
+
+	"atrium/internal/catalog"
 )
 
 // Every amount, count, date and time the back office shows is formatted here, so a locale
 // can be added in one place.
 
-// minorDigits is the number of minor-unit digits of currencies that differ from the usual
-// two (ISO 4217).
-var minorDigits = map[string]int{
-	"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0,
-	"BHD": 3, "JOD": 3, "KWD": 3, "OMR": 3, "TND": 3,
-}
-
-func exponent(currency string) int {
-	if d, ok := minorDigits[currency]; ok {
-		return d
-	}
-	return 2
-}
+func exponent(currency string) int { return catalog.MinorDigits(currency) }
 
 func pow10(n int) int64 {
 	p := int64(1)
@@ -143,3 +135,77 @@ func formatDateTime(ctx context.Context, t time.Time) string {
 
 // machineTime is t for a <time datetime> attribute.
 func machineTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// formatDate shows a calendar date (a DATE column such as a lot's expiry, which has no time
+// zone): 2026-05-01.
+func formatDate(d time.Time) string { return d.Format(time.DateOnly) }
+
+// formatDay shows the day of t in the viewer's time zone: 2026-05-01.
+func formatDay(ctx context.Context, t time.Time) string {
+	return t.In(viewOf(ctx).Zone()).Format(time.DateOnly)
+}
+
+// dateInput is a calendar date as an <input type="date"> value; "" for nil.
+func dateInput(d *time.Time) string {
+	if d == nil {
+		return ""
+	}
+	return formatDate(*d)
+}
+
+// parseDate reads a date typed as 2026-05-01.
+func parseDate(s string) (time.Time, bool) {
+	d, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
+	return d, err == nil
+}
+
+// formatDelta shows a change in a count with its sign: +3, -2, 0.
+func formatDelta(n int) string {
+	if n > 0 {
+		return "+" + formatCount(n)
+	}
+	return formatCount(n)
+}
+
+// formatDays shows a number of days with one decimal: 12.5.
+func formatDays(d float64) string { return strconv.FormatFloat(d, 'f', 1, 64) }
+
+// formatCost shows a unit cost with as many decimals as it has (up to four) and at least
+// the currency's: "NT$245.125", "USD 3.50".
+func formatCost(c decimal.Decimal, currency string) string {
+	sign := ""
+	if c.IsNegative() {
+		sign, c = "-", c.Neg()
+	}
+	whole, frac, _ := strings.Cut(formatCostInput(c), ".")
+	if n := exponent(currency); len(frac) < n && (frac != "" || currency != "TWD") {
+		frac += strings.Repeat("0", n-len(frac))
+	}
+	s := groupThousands(whole)
+	if frac != "" {
+		s += "." + frac
+	}
+	if currency == "TWD" {
+		return sign + "NT$" + s
+	}
+	return sign + currency + " " + s
+}
+
+// formatCostInput is a cost as typed into a form: "245.125", no symbol, no grouping.
+func formatCostInput(c decimal.Decimal) string { return c.String() }
+
+// parseCost reads a cost typed in major units ("1,245.125", "NT$12.5"), with any number
+// of decimals and a sign (the service says what it accepts).
+func parseCost(s, currency string) (decimal.Decimal, bool) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, currency)
+	s = strings.TrimPrefix(strings.TrimSpace(s), "NT")
+	s = strings.TrimPrefix(s, "$")
+	s = strings.NewReplacer(",", "", " ", "").Replace(s)
+	whole, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	if whole == "" || len(whole) > 15 || len(frac) > 15 || !digits(whole) || !digits(frac) {
+		return decimal.Decimal{}, false
+	}
+	d, err := decimal.NewFromString(s)
+	return d, err == nil
+}

@@ -91,3 +91,71 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatAndParseCost(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cost, currency, want string
+	}{
+		{"628.617", "TWD", "NT$628.617"},
+		{"645", "TWD", "NT$645"},
+		{"1234.5", "TWD", "NT$1,234.50"},
+		{"3.5", "USD", "USD 3.50"},
+		{"0.1234", "USD", "USD 0.1234"},
+		{"-2", "TWD", "-NT$2"},
+	} {
+		c, ok := parseCost(tc.cost, tc.currency)
+		if !ok {
+			t.Fatalf("parseCost(%q) failed", tc.cost)
+		}
+		if got := formatCost(c, tc.currency); got != tc.want {
+			t.Errorf("formatCost(%s, %s) = %q, want %q", tc.cost, tc.currency, got, tc.want)
+		}
+	}
+	for _, in := range []string{"", "abc", "1e3", "1.2.3", "--1", "12,3x"} {
+		if _, ok := parseCost(in, "TWD"); ok {
+			t.Errorf("parseCost(%q) accepted", in)
+		}
+	}
+	if c, ok := parseCost("NT$1,234.5678", "TWD"); !ok || c.String() != "1234.5678" {
+		t.Errorf("parseCost with symbol and grouping = %v, %v", c, ok)
+	}
+}
+
+func TestCSVSafe(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Linen Shirt":       "Linen Shirt",
+		"-18":               "-18",
+		"1234.50":           "1234.50",
+		"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")",
+		"+886 2 2722":       "'+886 2 2722",
+		"@SUM(A1)":          "'@SUM(A1)",
+		"-not a number":     "'-not a number",
+		"":                  "",
+	} {
+		if got := csvSafe(in); got != want {
+			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTrailPager(t *testing.T) {
+	t.Parallel()
+	link := func(after string, prev []string) string { return listURL("/l", nil, after, prev) }
+	first := readTrail(nil).pager(120, 50, "50", link)
+	if first.Page != 1 || first.Pages != 3 || first.PrevURL != "" || first.NextURL != "/l?after=50&prev=0" {
+		t.Fatalf("first page %+v", first)
+	}
+	second := readTrail(map[string][]string{"after": {"50"}, "prev": {"0"}}).pager(120, 50, "100", link)
+	if second.Page != 2 || second.PrevURL != "/l" || second.NextURL != "/l?after=100&prev=0%2C50" {
+		t.Fatalf("second page %+v", second)
+	}
+	third := readTrail(map[string][]string{"after": {"100"}, "prev": {"0,50"}}).pager(-1, 50, "", link)
+	if third.Page != 3 || third.Pages != 0 || third.PrevURL != "/l?after=50&prev=0" || third.NextURL != "" {
+		t.Fatalf("third page %+v", third)
+	}
+	if bad := readTrail(map[string][]string{"after": {"1;drop"}}); bad.After != "" {
+		t.Fatalf("a mangled cursor was kept: %+v", bad)
+	}
+}

@@ -1,11 +1,15 @@
 package web
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
+	"github.com/shopspring/decimal"
 
 	"atrium/internal/apperr"
 )
@@ -39,6 +43,15 @@ func (fe formErrors) Empty() bool { return len(fe.fields) == 0 && len(fe.general
 
 // HasFields reports whether some field is marked in error.
 func (fe formErrors) HasFields() bool { return len(fe.fields) > 0 }
+
+// All returns every message, those on fields (in path order) first.
+func (fe formErrors) All() []string {
+	var out []string
+	for _, path := range slices.Sorted(maps.Keys(fe.fields)) {
+		out = append(out, fe.fields[path]...)
+	}
+	return append(out, fe.general...)
+}
 
 // General returns the errors not tied to a shown field.
 func (fe formErrors) General() []string { return fe.general }
@@ -99,6 +112,39 @@ func optInt64(errs *apperr.List, field, s string) *int64 {
 	return &n
 }
 
+// maxWholeNumber bounds the counts a form takes (stock figures are 32-bit in the database).
+const maxWholeNumber = 999_999_999
+
+// wholeNumber decodes a required whole number of at most nine digits.
+func wholeNumber(errs *apperr.List, field, s string) int {
+	if strings.TrimSpace(s) == "" {
+		*errs = append(*errs, apperr.Invalid(field, "enter a whole number"))
+		return 0
+	}
+	n := optInt64(errs, field, s)
+	if n == nil {
+		return 0
+	}
+	if *n > maxWholeNumber || *n < -maxWholeNumber {
+		*errs = append(*errs, apperr.Invalid(field, "enter a whole number of at most nine digits"))
+		return 0
+	}
+	return int(*n)
+}
+
+// optDate decodes an optional date typed as 2026-05-01.
+func optDate(errs *apperr.List, field, s string) *time.Time {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	d, ok := parseDate(s)
+	if !ok {
+		*errs = append(*errs, apperr.Invalid(field, "enter a date such as 2026-05-01"))
+		return nil
+	}
+	return &d
+}
+
 func optInt(errs *apperr.List, field, s string) *int {
 	n := optInt64(errs, field, s)
 	if n == nil {
@@ -127,6 +173,19 @@ func amount(errs *apperr.List, field, s, currency string) int64 {
 		*errs = append(*errs, apperr.Invalid(field, "enter an amount such as %s", formatAmountInput(129000, currency)))
 	}
 	return n
+}
+
+// optCost decodes an optional unit cost ("" is none).
+func optCost(errs *apperr.List, field, s, currency string) *decimal.Decimal {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	c, ok := parseCost(s, currency)
+	if !ok {
+		*errs = append(*errs, apperr.Invalid(field, "enter a cost such as 245.125 (up to four decimals)"))
+		return nil
+	}
+	return &c
 }
 
 func checked(r *http.Request, name string) bool { return r.PostFormValue(name) != "" }

@@ -228,7 +228,7 @@ func homePage(f homeFigures) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = figure("units", formatCount(f.Stock.Units), "").Render(templ.WithChildren(ctx, templ_7745c5c3_Var11), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = figure("units", formatCount(f.Stock.Units), stockLink(viewOf(ctx).Actor, "/admin/stock?view=product")).Render(templ.WithChildren(ctx, templ_7745c5c3_Var11), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -250,7 +250,7 @@ func homePage(f homeFigures) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = figure("out-of-stock", formatCount(f.Stock.OutOfStock), "").Render(templ.WithChildren(ctx, templ_7745c5c3_Var12), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = figure("out-of-stock", formatCount(f.Stock.OutOfStock), stockLink(viewOf(ctx).Actor, "/admin/stock?out=1&view=product")).Render(templ.WithChildren(ctx, templ_7745c5c3_Var12), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -371,6 +371,14 @@ func figure(id, value, href string) templ.Component {
 		}
 		return nil
 	})
+}
+
+// stockLink is href for those who may use the stock pages, else "".
+func stockLink(a actor.Actor, href string) string {
+	if canUseStock(a) {
+		return href
+	}
+	return ""
 }
 
 func staffLink(a actor.Actor) string {

@@ -19,23 +19,18 @@ import (
 
 const productPageSize = 25
 
-// productFilter is the product list's query string: search, filters and the cursor.
-// Paging is by cursor (the id after which the page starts); prev keeps the cursors of the
-// pages before, so "previous" works as a plain link too.
+// productFilter is the product list's query string: search, filters and the paging
+// position (the cursor is a product id).
 type productFilter struct {
 	Q        string
 	Status   string
 	Category string
-	After    int64
-	Prev     []int64
+	Trail    trail
 }
-
-// maxTrail bounds the prev list so a URL cannot grow without end.
-const maxTrail = 400
 
 func readProductFilter(r *http.Request) productFilter {
 	q := r.URL.Query()
-	f := productFilter{Q: strings.TrimSpace(q.Get("q")), Category: q.Get("category")}
+	f := productFilter{Q: strings.TrimSpace(q.Get("q")), Category: q.Get("category"), Trail: readTrail(q)}
 	switch s := q.Get("status"); s {
 	case catalog.StatusDraft, catalog.StatusActive, catalog.StatusArchived:
 		f.Status = s
@@ -43,24 +38,12 @@ func readProductFilter(r *http.Request) productFilter {
 	if _, err := strconv.ParseInt(f.Category, 10, 64); err != nil {
 		f.Category = ""
 	}
-	if after, err := strconv.ParseInt(q.Get("after"), 10, 64); err == nil && after > 0 {
-		f.After = after
-	}
-	if prev := q.Get("prev"); prev != "" && f.After > 0 {
-		for p := range strings.SplitSeq(prev, ",") {
-			id, err := strconv.ParseInt(p, 10, 64)
-			if err != nil || id < 0 || len(f.Prev) == maxTrail {
-				f.Prev = nil // a mangled trail: paging back starts over
-				break
-			}
-			f.Prev = append(f.Prev, id)
-		}
-	}
 	return f
 }
 
 func (f productFilter) query() catalog.ProductQuery {
-	q := catalog.ProductQuery{Search: f.Q, Status: f.Status, After: f.After, First: productPageSize}
+	q := catalog.ProductQuery{Search: f.Q, Status: f.Status, First: productPageSize}
+	q.After, _ = strconv.ParseInt(f.Trail.After, 10, 64)
 	if id, err := strconv.ParseInt(f.Category, 10, 64); err == nil {
 		q.CategoryID = &id
 	}
@@ -68,37 +51,8 @@ func (f productFilter) query() catalog.ProductQuery {
 }
 
 // url is the list URL with f's filters, starting after the cursor after.
-func (f productFilter) url(after int64, prev []int64) string {
-	v := url.Values{}
-	if f.Q != "" {
-		v.Set("q", f.Q)
-	}
-	if f.Status != "" {
-		v.Set("status", f.Status)
-	}
-	if f.Category != "" {
-		v.Set("category", f.Category)
-	}
-	if after > 0 {
-		v.Set("after", strconv.FormatInt(after, 10))
-		if len(prev) > 0 {
-			ids := make([]string, len(prev))
-			for i, id := range prev {
-				ids[i] = strconv.FormatInt(id, 10)
-			}
-			v.Set("prev", strings.Join(ids, ","))
-		}
-	}
-	if len(v) == 0 {
-		return "/admin/products"
-	}
-	return "/admin/products?" + v.Encode()
-}
-
-// pager is a page's position and its neighbours' URLs ("" when there is none).
-type pager struct {
-	Page, Pages, Total int
-	PrevURL, NextURL   string
+func (f productFilter) url(after string, prev []string) string {
+	return listURL("/admin/products", url.Values{"q": {f.Q}, "status": {f.Status}, "category": {f.Category}}, after, prev)
 }
 
 // productList is the product list page.
@@ -151,18 +105,11 @@ func (s *server) productList(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	v.Pager = pager{Page: len(f.Prev) + 1, Total: total, Pages: max(1, (total+productPageSize-1)/productPageSize)}
-	if f.After > 0 {
-		if n := len(f.Prev); n > 0 {
-			v.Pager.PrevURL = f.url(f.Prev[n-1], f.Prev[:n-1])
-		} else {
-			v.Pager.PrevURL = f.url(0, nil)
-			v.Pager.Page = 2 // a cursor without a trail: at least the second page
-		}
-	}
+	next := ""
 	if page.HasNextPage && len(page.Products) > 0 {
-		v.Pager.NextURL = f.url(page.Products[len(page.Products)-1].ID, append(f.Prev[:len(f.Prev):len(f.Prev)], f.After))
+		next = strconv.FormatInt(page.Products[len(page.Products)-1].ID, 10)
 	}
+	v.Pager = f.Trail.pager(total, productPageSize, next, f.url)
 	if htmxTarget(r) == "product-results" {
 		return s.fragment(w, r, http.StatusOK, productResults(v))
 	}
@@ -182,7 +129,7 @@ type productForm struct {
 // (variant_sku, ...), so rows removed in the browser leave no gaps: row i of the post is
 // variants.i in the service's error paths.
 type variantForm struct {
-	ID, SKU, Barcode, Title, Size, Colour, Price string
+	ID, SKU, Barcode, Title, Size, Colour, Price, Cost string
 }
 
 func productFormFrom(p catalog.Product, vs []catalog.Variant) productForm {
@@ -194,8 +141,12 @@ func productFormFrom(p catalog.Product, vs []catalog.Variant) productForm {
 		if v.Barcode != nil {
 			barcode = *v.Barcode
 		}
+		cost := ""
+		if v.UnitCost != nil {
+			cost = formatCostInput(*v.UnitCost)
+		}
 		f.Variants = append(f.Variants, variantForm{ID: strconv.FormatInt(v.ID, 10), SKU: v.SKU, Barcode: barcode,
-			Title: v.Title, Size: v.Size, Colour: v.Colour, Price: formatAmountInput(v.PriceAmount, v.Currency)})
+			Title: v.Title, Size: v.Size, Colour: v.Colour, Price: formatAmountInput(v.PriceAmount, v.Currency), Cost: cost})
 	}
 	return f
 }
@@ -214,7 +165,7 @@ func readProductForm(r *http.Request) productForm {
 	for i := range r.PostForm["variant_sku"] {
 		f.Variants = append(f.Variants, variantForm{ID: col("variant_id", i), SKU: col("variant_sku", i),
 			Barcode: col("variant_barcode", i), Title: col("variant_title", i), Size: col("variant_size", i),
-			Colour: col("variant_colour", i), Price: col("variant_price", i)})
+			Colour: col("variant_colour", i), Price: col("variant_price", i), Cost: col("variant_cost", i)})
 	}
 	return f
 }
@@ -234,6 +185,7 @@ func (f productForm) input(currency string) (catalog.ProductInput, apperr.List) 
 			vi.ID = *id
 		}
 		vi.PriceAmount = amount(&errs, field("price"), v.Price, currency)
+		vi.UnitCost = optCost(&errs, field("unitCost"), v.Cost, currency)
 		in.Variants = append(in.Variants, vi)
 	}
 	return in, errs
@@ -256,7 +208,7 @@ func (f productForm) shows(path string) bool {
 		return false
 	}
 	switch parts[2] {
-	case "sku", "barcode", "title", "size", "colour", "price":
+	case "sku", "barcode", "title", "size", "colour", "price", "unitCost":
 		return true
 	}
 	return false
@@ -271,6 +223,8 @@ type productPage struct {
 	Currency   string
 	Stock      stockTable
 	CanEdit    bool
+	// CanSeeCost shows the unit cost column (editors, who set costs, and accountants).
+	CanSeeCost bool
 }
 
 // stockTable is each saved variant's stock at each active location.
@@ -316,7 +270,7 @@ func (s *server) productNew(w http.ResponseWriter, r *http.Request) error {
 
 // variantRow is a blank line for the variant editor, appended by HTMX.
 func (s *server) variantRow(w http.ResponseWriter, r *http.Request) error {
-	return s.fragment(w, r, http.StatusOK, variantRowFields(-1, variantForm{}, formErrors{}, true))
+	return s.fragment(w, r, http.StatusOK, variantRowFields(-1, variantForm{}, formErrors{}, true, true))
 }
 
 func (s *server) productCreate(w http.ResponseWriter, r *http.Request) error {
@@ -397,7 +351,8 @@ func (f *productForm) apply(op string) {
 // productPage gathers what the editor shows besides the form: categories, the currency
 // prices are typed in and, for a saved product, its stock by location.
 func (s *server) productPage(ctx context.Context, p *catalog.Product, f productForm, fe formErrors) (productPage, error) {
-	page := productPage{Product: p, Form: f, Errors: fe, CanEdit: catalog.CanEdit(actor.From(ctx))}
+	a := actor.From(ctx)
+	page := productPage{Product: p, Form: f, Errors: fe, CanEdit: catalog.CanEdit(a), CanSeeCost: catalog.CanSeeCost(a)}
 	var err error
 	if page.Categories, err = s.Catalog.Categories(ctx); err != nil {
 		return page, err

@@ -58,6 +58,7 @@ func productFormValues(p catalog.Product, vs []catalog.Variant) url.Values {
 		form.Add("variant_size", v.Size)
 		form.Add("variant_colour", v.Colour)
 		form.Add("variant_price", v.Price)
+		form.Add("variant_cost", v.Cost)
 	}
 	return form
 }
@@ -357,4 +358,47 @@ func productLinks(r *response) []string {
 		}
 	}
 	return out
+}
+
+func TestProductUnitCost(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	c := a.signedIn("buyer")
+	p, vs := demoProduct(t, a, 2)
+	page := c.get(productURL(p.ID)).wantStatus(http.StatusOK).wantContains("Unit cost (TWD)")
+	if got := page.values("variant_cost"); len(got) != len(vs) || got[0] != vs[0].UnitCost.String() {
+		t.Fatalf("costs shown %q, want the demo costs", got)
+	}
+
+	for typed, want := range map[string]string{
+		"12.34567": "at most four decimals",
+		"abc":      "enter a cost",
+		"-1":       "cannot be negative",
+	} {
+		form := productFormValues(p, vs)
+		form["variant_cost"][0] = typed
+		res := c.post(productURL(p.ID), form).wantStatus(http.StatusUnprocessableEntity)
+		if msg := res.byID(errorID("variants.0.unitCost")); !strings.Contains(msg, want) || res.values("variant_cost")[0] != typed {
+			t.Errorf("cost %q: error %q, want %q", typed, msg, want)
+		}
+	}
+
+	form := productFormValues(p, vs)
+	form["variant_cost"][0] = "NT$1,234.5678"
+	form["variant_cost"][1] = ""
+	c.post(productURL(p.ID), form).wantRedirect(productURL(p.ID))
+	saved, err := a.deps.Catalog.VariantsByIDs(system(), []int64{vs[0].ID, vs[1].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := saved[vs[0].ID].UnitCost; got == nil || got.String() != "1234.5678" || saved[vs[1].ID].UnitCost != nil {
+		t.Fatalf("costs saved %v, %v", got, saved[vs[1].ID].UnitCost)
+	}
+	if got := c.get(productURL(p.ID)).values("variant_cost"); got[0] != "1234.5678" || got[1] != "" {
+		t.Fatalf("costs after save %q", got)
+	}
+
+	// Accountants see costs (read-only); associates do not.
+	a.signedIn("accountant").get(productURL(p.ID)).wantContains("Unit cost (TWD)", `name="variant_cost"`, "<fieldset disabled")
+	a.signedIn("associate").get(productURL(p.ID)).wantNotContains("Unit cost", `name="variant_cost"`)
 }

@@ -60,6 +60,13 @@ func navActive(ctx context.Context, href string) bool {
 	return p == href || strings.HasPrefix(p, href+"/")
 }
 
+// stockOverviewActive reports whether the page is the stock overview or one of its levels.
+func stockOverviewActive(ctx context.Context) bool {
+	return navActive(ctx, "/admin/stock") && !navActive(ctx, "/admin/stock/movements") &&
+		!navActive(ctx, "/admin/stock/transfers") && !navActive(ctx, "/admin/stock/alerts") &&
+		!navActive(ctx, "/admin/stock/value")
+}
+
 // page renders a full page (consuming the flash message), status first.
 func (s *server) page(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
 	viewOf(r.Context()).Flash = s.takeFlash(w, r)
@@ -169,6 +176,7 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) error {
 // formFailed re-renders a form with the user's own mistakes (invalid input, conflicts)
 // shown inline; any other error (not found, forbidden, internal) becomes its error page.
 // shows says which field paths the form displays; the others go to the form's summary.
+// A form posted by HTMX into part of a page gets render's fragment back, not a page.
 func (s *server) formFailed(w http.ResponseWriter, r *http.Request, err error, shows func(path string) bool,
 	render func(formErrors) (templ.Component, error)) error {
 	errs, ok := apperr.Errors(err)
@@ -183,6 +191,9 @@ func (s *server) formFailed(w http.ResponseWriter, r *http.Request, err error, s
 	c, rerr := render(newFormErrors(errs, shows))
 	if rerr != nil {
 		return rerr
+	}
+	if htmxTarget(r) != "" {
+		return s.fragment(w, r, http.StatusUnprocessableEntity, c)
 	}
 	return s.page(w, r, http.StatusUnprocessableEntity, c)
 }
@@ -200,6 +211,13 @@ const (
 	flashStaffCreated    = "staff-created"
 	flashStaffSaved      = "staff-saved"
 	flashPasswordReset   = "password-reset"
+	flashStockAdjusted   = "stock-adjusted"
+	flashStockCounted    = "stock-counted"
+	flashPolicySaved     = "stock-policy-saved"
+	flashTransferCreated = "transfer-created"
+	flashTransferShipped = "transfer-shipped"
+	flashTransferArrived = "transfer-received"
+	flashTransferCancel  = "transfer-cancelled"
 )
 
 // redirect sends the browser to url after a successful POST, with a flash message.

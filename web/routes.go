@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"atrium/internal/catalog"
+	"atrium/internal/inventory"
 	"atrium/internal/location"
 	"atrium/internal/staff"
 )
@@ -33,6 +34,33 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /admin/locations", s.staff(location.CanEdit, s.locationCreate))
 	mux.Handle("GET /admin/locations/{id}", s.staff(anyStaff, s.locationShow))
 	mux.Handle("POST /admin/locations/{id}", s.staff(location.CanEdit, s.locationUpdate))
+
+	mux.Handle("GET /admin/stock", s.staff(canUseStock, s.stockOverview))
+	mux.Handle("GET /admin/stock/levels/{location}/{variant}", s.staff(canUseStock, s.levelShow))
+	mux.Handle("GET /admin/stock/levels/{location}/{variant}/policy", s.staff(inventory.CanSetPolicy, s.policyEdit))
+	mux.Handle("POST /admin/stock/levels/{location}/{variant}/policy", s.staff(inventory.CanSetPolicy, s.policyUpdate))
+	mux.Handle("GET /admin/stock/levels/{location}/{variant}/adjust", s.staff(inventory.CanMoveStock, s.adjustNew))
+	mux.Handle("POST /admin/stock/levels/{location}/{variant}/adjust", s.staff(inventory.CanMoveStock, s.adjustCreate))
+	mux.Handle("GET /admin/stock/levels/{location}/{variant}/count", s.staff(inventory.CanMoveStock, s.countNew))
+	mux.Handle("POST /admin/stock/levels/{location}/{variant}/count", s.staff(inventory.CanMoveStock, s.countCreate))
+	mux.Handle("GET /admin/stock/movements", s.staff(canUseStock, s.movementList))
+	mux.Handle("GET /admin/stock/transfers", s.staff(canUseStock, s.transferList))
+	mux.Handle("GET /admin/stock/transfers/new", s.staff(inventory.CanMoveStock, s.transferNew))
+	mux.Handle("GET /admin/stock/transfers/line", s.staff(inventory.CanMoveStock, s.transferLineLookup))
+	mux.Handle("POST /admin/stock/transfers", s.staff(inventory.CanMoveStock, s.transferCreate))
+	mux.Handle("GET /admin/stock/transfers/{id}", s.staff(canUseStock, s.transferShow))
+	mux.Handle("POST /admin/stock/transfers/{id}/ship", s.staff(inventory.CanMoveStock, s.transferShip))
+	mux.Handle("POST /admin/stock/transfers/{id}/receive", s.staff(inventory.CanMoveStock, s.transferReceive))
+	mux.Handle("POST /admin/stock/transfers/{id}/cancel", s.staff(inventory.CanMoveStock, s.transferCancel))
+	mux.Handle("GET /admin/stock/alerts", s.staff(canUseStock, s.alertsHome))
+	mux.Handle("GET /admin/stock/alerts/low-stock", s.staff(canUseStock, s.lowStock))
+	mux.Handle("GET /admin/stock/alerts/low-stock.csv", s.staff(canUseStock, s.lowStockCSV))
+	mux.Handle("GET /admin/stock/alerts/slow-moving", s.staff(canUseStock, s.slowMoving))
+	mux.Handle("GET /admin/stock/alerts/slow-moving.csv", s.staff(canUseStock, s.slowMovingCSV))
+	mux.Handle("GET /admin/stock/alerts/expiring", s.staff(canUseStock, s.expiring))
+	mux.Handle("GET /admin/stock/alerts/expiring.csv", s.staff(canUseStock, s.expiringCSV))
+	mux.Handle("GET /admin/stock/value", s.staff(inventory.CanSeeValue, s.stockValue))
+	mux.Handle("GET /admin/stock/value.csv", s.staff(inventory.CanSeeValue, s.stockValueCSV))
 
 	mux.Handle("GET /admin/staff", s.staff(staff.CanView, s.staffList))
 	mux.Handle("GET /admin/staff/new", s.staff(staff.CanEdit, s.staffNew))

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	"github.com/shopspring/decimal"
 
 	"atrium/internal/catalog"
 	"atrium/internal/password"
@@ -28,7 +30,7 @@ import (
 
 // Version names the demo data; test templates are keyed on it, so bump it whenever the
 // data changes.
-const Version = "1"
+const Version = "2"
 
 // StaffLogins are the demo staff logins, one per role (the role is the login upper-cased).
 var StaffLogins = []string{"admin", "manager", "associate", "fulfilment", "buyer", "accountant", "hr"}
@@ -254,6 +256,7 @@ func insertProducts(ctx context.Context, tx *sqlx.Tx, products []product) error 
 	var shelf []int64
 	var vHandle, sku, barcode, vTitle, size, colour []string
 	var price, position []int64
+	var cost []string
 	for _, p := range products {
 		handle, title, descr = append(handle, p.handle), append(title, p.title), append(descr, p.description)
 		brand, category, status = append(brand, p.brand), append(category, p.category), append(status, p.status)
@@ -262,6 +265,7 @@ func insertProducts(ctx context.Context, tx *sqlx.Tx, products []product) error 
 			vHandle, sku, barcode = append(vHandle, p.handle), append(sku, v.sku), append(barcode, v.barcode)
 			vTitle, size, colour = append(vTitle, v.title), append(size, v.size), append(colour, v.colour)
 			price, position = append(price, v.price), append(position, int64(i))
+			cost = append(cost, v.cost.String())
 		}
 	}
 	_, err := tx.ExecContext(ctx, `
@@ -276,15 +280,16 @@ func insertProducts(ctx context.Context, tx *sqlx.Tx, products []product) error 
 	if err != nil {
 		return err
 	}
+	// A variant loaded before costs existed gets its demo cost; a cost already there stays.
 	_, err = tx.ExecContext(ctx, `
-		INSERT INTO variants (product_id, sku, barcode, title, size, colour, price_amount, currency, position)
-		SELECT p.id, t.sku, t.barcode, t.title, t.size, t.colour, t.price, $9, t.position
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[])
-			AS t(handle, sku, barcode, title, size, colour, price, position)
+		INSERT INTO variants (product_id, sku, barcode, title, size, colour, price_amount, currency, position, unit_cost)
+		SELECT p.id, t.sku, t.barcode, t.title, t.size, t.colour, t.price, $9, t.position, t.cost
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[],
+			$10::numeric[]) AS t(handle, sku, barcode, title, size, colour, price, position, cost)
 		JOIN products p ON p.handle = t.handle
-		ON CONFLICT (sku) DO NOTHING`,
+		ON CONFLICT (sku) DO UPDATE SET unit_cost = EXCLUDED.unit_cost WHERE variants.unit_cost IS NULL`,
 		pq.Array(vHandle), pq.Array(sku), pq.Array(barcode), pq.Array(vTitle), pq.Array(size), pq.Array(colour),
-		pq.Array(price), pq.Array(position), currency)
+		pq.Array(price), pq.Array(position), currency, pq.Array(cost))
 	return err
 }
 
@@ -375,7 +380,8 @@ type product struct {
 
 type variant struct {
 	sku, barcode, title, size, colour string
-	price                             int64 // minor units
+	price                             int64           // minor units
+	cost                              decimal.Decimal // major units, four decimals
 }
 
 // newRand returns the generator behind every random choice in the demo data; a fixed
@@ -441,6 +447,7 @@ func buildCatalog() ([]product, error) {
 						parts = append(parts, skuPart(v.size))
 					}
 					v.sku = strings.Join(parts, "-")
+					v.cost = unitCost(v.sku, price)
 					if skus[v.sku] {
 						return nil, fmt.Errorf("seed: duplicate SKU %q", v.sku)
 					}
@@ -455,6 +462,16 @@ func buildCatalog() ([]product, error) {
 		}
 	}
 	return products, nil
+}
+
+// unitCost is a variant's demo cost: 40–60% of its price (NT$, major units) with four
+// decimals, as suppliers quote. The share comes from a hash of the SKU rather than the
+// random generator, so adding costs left every other generated value as it was.
+func unitCost(sku string, price int) decimal.Decimal {
+	h := fnv.New32a()
+	h.Write([]byte(sku))
+	share := 4000 + int64(h.Sum32()%2001) // ten-thousandths of the price
+	return decimal.New(int64(price)*share, -4)
 }
 
 // parseSize splits "label=price" (a size with its own price in NT$) from a plain label.

@@ -59,6 +59,25 @@ func TestLoadIsIdempotent(t *testing.T) {
 	if second := counts(t, d); !maps.Equal(first, second) {
 		t.Errorf("row counts changed on the second load:\nfirst  %v\nsecond %v", first, second)
 	}
+	// A variant loaded before costs existed gets its cost on the next load; others keep theirs.
+	var sku string
+	if err := d.Get(&sku, `UPDATE variants SET unit_cost = NULL WHERE id = (SELECT min(id) FROM variants) RETURNING sku`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Exec(`UPDATE variants SET unit_cost = 1.2345 WHERE id = (SELECT max(id) FROM variants)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.Load(context.Background(), d, seed.Options{Password: "another-password", Fast: true}); err != nil {
+		t.Fatalf("third Load: %v", err)
+	}
+	var costs []string
+	if err := d.Select(&costs, `SELECT coalesce(unit_cost::text, 'none') FROM variants
+		WHERE id IN ((SELECT min(id) FROM variants), (SELECT max(id) FROM variants)) ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if len(costs) != 2 || costs[0] == "none" || costs[1] != "1.2345" {
+		t.Errorf("costs after reloading %s: %v; want the demo cost back and the edited one kept", sku, costs)
+	}
 	var again []string
 	if err := d.Select(&again, `SELECT password_hash FROM staff ORDER BY login`); err != nil {
 		t.Fatal(err)
@@ -168,6 +187,10 @@ func TestCatalogAndStock(t *testing.T) {
 		{"variant titles name their options", `
 			SELECT sku FROM variants
 			WHERE title <> concat_ws(' / ', NULLIF(colour, ''), NULLIF(size, ''))`},
+		{"every variant costs 40-60% of its price, to four decimals", `
+			SELECT sku, unit_cost, price_amount FROM variants
+			WHERE unit_cost IS NULL OR unit_cost * 100 NOT BETWEEN price_amount * 0.4 AND price_amount * 0.6
+				OR unit_cost <> round(unit_cost, 4)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	"github.com/shopspring/decimal"
 
 	"atrium/internal/actor"
 	"atrium/internal/apperr"
@@ -50,7 +51,7 @@ type Product struct {
 }
 
 // Variant is one sellable version of a product (a size and colour), identified by SKU and
-// barcode, with its price in minor units.
+// barcode, with its price in minor units and what one unit costs the retailer.
 type Variant struct {
 	ID          int64   `db:"id" json:"id"`
 	ProductID   int64   `db:"product_id" json:"productId"`
@@ -62,6 +63,10 @@ type Variant struct {
 	PriceAmount int64   `db:"price_amount" json:"priceAmount"`
 	Currency    string  `db:"currency" json:"currency"`
 	Position    int     `db:"position" json:"position"`
+	// UnitCost is what one unit costs the retailer, in major units of Currency with up to
+	// four decimals (supplier costs have sub-cent precision); nil when not known, and for
+	// actors who may not see costs (see CanSeeCost).
+	UnitCost *decimal.Decimal `db:"unit_cost" json:"unitCost"`
 }
 
 // Service is the catalog use cases.
@@ -76,7 +81,7 @@ const productColumns = `p.id, p.handle, p.title, p.description, p.brand, p.categ
 	p.lot_tracked, p.shelf_life_days, p.created_at, p.updated_at`
 
 const variantColumns = `v.id, v.product_id, v.sku, v.barcode, v.title, v.size, v.colour,
-	v.price_amount, v.currency, v.position`
+	v.price_amount, v.currency, v.position, v.unit_cost`
 
 // MaxPage is the most products one page returns.
 const MaxPage = 100
@@ -210,8 +215,12 @@ func (s *Service) VariantsByProductIDs(ctx context.Context, productIDs []int64) 
 	if err != nil {
 		return nil, fmt.Errorf("variants by product: %w", err)
 	}
+	costs := CanSeeCost(actor.From(ctx))
 	out := make(map[int64][]Variant, len(productIDs))
 	for _, v := range rows {
+		if !costs {
+			v.UnitCost = nil
+		}
 		out[v.ProductID] = append(out[v.ProductID], v)
 	}
 	return out, nil
@@ -246,8 +255,12 @@ func (s *Service) variantsWhere(ctx context.Context, cond string, arg any) (map[
 	if err != nil {
 		return nil, fmt.Errorf("variants: %w", err)
 	}
+	costs := CanSeeCost(actor.From(ctx))
 	out := make(map[int64]Variant, len(rows))
 	for _, v := range rows {
+		if !costs {
+			v.UnitCost = nil
+		}
 		out[v.ID] = v
 	}
 	return out, nil
@@ -351,10 +364,16 @@ type VariantInput struct {
 	Size        string
 	Colour      string
 	PriceAmount int64
+	// UnitCost is the cost of one unit in major units of the company currency: at least
+	// zero, at most four decimals; nil when not known.
+	UnitCost *decimal.Decimal
 }
 
 // editors may change the catalog.
 var editors = []actor.Role{actor.Admin, actor.Manager, actor.Buyer}
+
+// costViewers may see unit costs: the editors, who set them, and accountants.
+var costViewers = []actor.Role{actor.Admin, actor.Manager, actor.Buyer, actor.Accountant}
 
 // CreateProduct adds a product with its variants. Errors: apperr.List (every invalid
 // field, with its path such as variants.1.barcode), Forbidden.
@@ -418,8 +437,8 @@ func (s *Service) saveVariants(ctx context.Context, tx *sqlx.Tx, productID int64
 		}
 		if v.ID == 0 {
 			_, err := tx.ExecContext(ctx, `INSERT INTO variants (product_id, sku, barcode, title, size, colour,
-				price_amount, currency, position) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
-				productID, v.SKU, barcode, v.Title, v.Size, v.Colour, v.PriceAmount, currency, i)
+				price_amount, currency, position, unit_cost) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+				productID, v.SKU, barcode, v.Title, v.Size, v.Colour, v.PriceAmount, currency, i, v.UnitCost)
 			if err != nil {
 				return mapVariantErr(err, i, v)
 			}
@@ -431,8 +450,8 @@ func (s *Service) saveVariants(ctx context.Context, tx *sqlx.Tx, productID int64
 		}
 		keep = append(keep, v.ID)
 		_, err := tx.ExecContext(ctx, `UPDATE variants SET sku=$2, barcode=$3, title=$4, size=$5, colour=$6,
-			price_amount=$7, position=$8, updated_at=now() WHERE id = $1`,
-			v.ID, v.SKU, barcode, v.Title, v.Size, v.Colour, v.PriceAmount, i)
+			price_amount=$7, position=$8, unit_cost=$9, updated_at=now() WHERE id = $1`,
+			v.ID, v.SKU, barcode, v.Title, v.Size, v.Colour, v.PriceAmount, i, v.UnitCost)
 		if err != nil {
 			return mapVariantErr(err, i, v)
 		}
@@ -440,6 +459,14 @@ func (s *Service) saveVariants(ctx context.Context, tx *sqlx.Tx, productID int64
 			err := audit.Record(ctx, tx, audit.Entry{Action: "variant.price_changed", Entity: "variant", EntityID: v.ID,
 				Before: map[string]any{"sku": before.SKU, "price": before.PriceAmount, "currency": before.Currency},
 				After:  map[string]any{"sku": v.SKU, "price": v.PriceAmount, "currency": before.Currency}})
+			if err != nil {
+				return err
+			}
+		}
+		if !sameCost(before.UnitCost, v.UnitCost) {
+			err := audit.Record(ctx, tx, audit.Entry{Action: "variant.cost_changed", Entity: "variant", EntityID: v.ID,
+				Before: map[string]any{"sku": before.SKU, "unitCost": before.UnitCost, "currency": before.Currency},
+				After:  map[string]any{"sku": v.SKU, "unitCost": v.UnitCost, "currency": before.Currency}})
 			if err != nil {
 				return err
 			}
@@ -457,6 +484,14 @@ func (s *Service) saveVariants(ctx context.Context, tx *sqlx.Tx, productID int64
 		}
 	}
 	return nil
+}
+
+// sameCost reports whether two optional costs are equal (1.5 equals 1.5000).
+func sameCost(a, b *decimal.Decimal) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 func contains(ids []int64, id int64) bool {
@@ -576,9 +611,34 @@ func (in *ProductInput) normalize() error {
 		if v.PriceAmount < 0 {
 			errs = append(errs, apperr.Invalid(f("price"), "a price cannot be negative"))
 		}
+		if err := checkCost(f("unitCost"), v.UnitCost); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errs.Err()
 }
+
+// maxCost is the first cost the unit_cost column (NUMERIC(14,4)) cannot hold.
+var maxCost = decimal.New(1, 10)
+
+// checkCost validates an optional unit cost: not negative, at most four decimals, and
+// below ten billion.
+func checkCost(field string, c *decimal.Decimal) *apperr.Error {
+	switch {
+	case c == nil:
+		return nil
+	case c.IsNegative():
+		return apperr.Invalid(field, "a cost cannot be negative")
+	case !c.Equal(c.Truncate(4)):
+		return apperr.Invalid(field, "a cost has at most four decimals")
+	case c.GreaterThanOrEqual(maxCost):
+		return apperr.Invalid(field, "a cost is less than 10,000,000,000")
+	}
+	return nil
+}
+
+// CanSeeCost reports whether a may see unit costs; other actors get variants without them.
+func CanSeeCost(a actor.Actor) bool { return a.HasRole(costViewers...) }
 
 // CanEdit reports whether a may create and change products, so a transport can hide
 // editing from everyone else; CreateProduct and UpdateProduct still check on their own.
@@ -591,4 +651,20 @@ func (s *Service) Currency(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("currency: %w", err)
 	}
 	return c, nil
+}
+
+// minorDigits is the number of minor-unit digits of the currencies that differ from the
+// usual two (ISO 4217).
+var minorDigits = map[string]int{
+	"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0,
+	"BHD": 3, "JOD": 3, "KWD": 3, "OMR": 3, "TND": 3,
+}
+
+// MinorDigits is how many minor-unit digits currency has: amounts in minor units are
+// major units times 10^MinorDigits (2 for TWD, 0 for JPY).
+func MinorDigits(currency string) int {
+	if d, ok := minorDigits[currency]; ok {
+		return d
+	}
+	return 2
 }

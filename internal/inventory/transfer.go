@@ -487,7 +487,7 @@ func (s *Service) Transfers(ctx context.Context, f TransferFilter) (TransferPage
 		WHERE ($1::bigint IS NULL OR $1 IN (from_location_id, to_location_id))
 		  AND ($2::bigint IS NULL OR from_location_id = $2)
 		  AND ($3::bigint IS NULL OR to_location_id = $3)
-		  AND (cardinality($4::text[]) = 0 OR status = ANY($4))
+		  AND (coalesce(cardinality($4::text[]), 0) = 0 OR status = ANY($4))
 		  AND ($5::bigint = 0 OR id < $5)
 		ORDER BY id DESC LIMIT $6`,
 		f.LocationID, f.FromLocationID, f.ToLocationID, pq.Array(f.Statuses), f.After, first+1)

@@ -19,6 +19,7 @@ import (
 
 	"atrium/internal/catalog"
 	"atrium/internal/inventory"
+	"atrium/internal/order"
 	"atrium/internal/testdb"
 )
 
@@ -322,4 +323,59 @@ func lastProduct(t *testing.T, a *app) catalog.Product {
 			return last
 		}
 	}
+}
+
+// TestBrowserInspectionRelease releases a held order from the inspection queue in
+// Chromium: the note and the Release button post by HTMX, the order's row leaves the
+// queue, the status line says so and the navigation's badge counts down, without a reload.
+func TestBrowserInspectionRelease(t *testing.T) {
+	t.Parallel()
+	a := newOrderApp(t)
+	_, kept := a.held(t, "first@example.com")
+	_, released := a.held(t, "second@example.com")
+	browser := newBrowser(t)
+	errs := pageErrors(t, browser)
+	defer func() {
+		if got := errs(); len(got) > 0 {
+			t.Errorf("the pages logged errors (a script failed or the CSP blocked something):\n%s", strings.Join(got, "\n"))
+		}
+	}()
+	row := "#" + holdRowID(released.ID)
+
+	runStep(t, "sign in on the way to the queue", func(t *testing.T) {
+		browse(t, browser,
+			chromedp.Navigate(a.srv.URL+inspectionURL),
+			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "manager"),
+			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(row)),
+			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+		)
+		if badge := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#nav-inspection .badge`))); !strings.HasPrefix(badge, "2") {
+			t.Fatalf("badge %q before", badge)
+		}
+	})
+	runStep(t, "release: the row leaves the queue", func(t *testing.T) {
+		browse(t, browser,
+			chromedp.SendKeys(chromedp.CSS(row+` input[name="note"]`), "called the customer: two gifts"),
+			chromedp.Click(chromedp.CSS(row+` button.release`)),
+			chromedp.WaitNotPresent(chromedp.CSS(row)),
+			chromedp.WaitVisible(chromedp.CSS(`#queue-status .flash`)),
+		)
+		status := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#queue-status`)))
+		if !strings.Contains(status, "Order "+released.Number+" released to fulfilment.") {
+			t.Fatalf("status %q", status)
+		}
+		if badge := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#nav-inspection .badge`))); !strings.HasPrefix(badge, "1") {
+			t.Fatalf("badge %q after", badge)
+		}
+		browse(t, browser, chromedp.WaitVisible(chromedp.CSS("#"+holdRowID(kept.ID))))
+		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
+			t.Fatalf("the page was reloaded (%q)", marker)
+		}
+		if got := a.order(t, released.ID).Status; got != order.Open {
+			t.Fatalf("released order is %s", got)
+		}
+	})
 }

@@ -159,6 +159,20 @@ func parseDate(s string) (time.Time, bool) {
 	return d, err == nil
 }
 
+// startOfDay is the first instant of calendar day d (as parseDate reads it) in zone: a day
+// typed in a filter or a form means the viewer's day, not UTC's.
+func startOfDay(d time.Time, zone *time.Location) time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, zone)
+}
+
+// formatKm shows a distance in kilometres with one decimal: 12.5 km.
+func formatKm(km float64) string { return strconv.FormatFloat(km, 'f', 1, 64) + " km" }
+
+// formatPercentBP shows basis points as a percentage: 1000 is 10%, 1250 is 12.5%.
+func formatPercentBP(bp int) string {
+	return decimal.New(int64(bp), -2).String() + "%"
+}
+
 // formatDelta shows a change in a count with its sign: +3, -2, 0.
 func formatDelta(n int) string {
 	if n > 0 {

@@ -1,6 +1,10 @@
 package web
 
-import "testing"
+import (
+	"testing"
+
+	"atrium/internal/apperr"
+)
 
 func TestFormatMoney(t *testing.T) {
 	t.Parallel()
@@ -157,5 +161,35 @@ func TestTrailPager(t *testing.T) {
 	}
 	if bad := readTrail(map[string][]string{"after": {"1;drop"}}); bad.After != "" {
 		t.Fatalf("a mangled cursor was kept: %+v", bad)
+	}
+}
+
+func TestFormatPercentAndDistance(t *testing.T) {
+	t.Parallel()
+	for bp, want := range map[int]string{1000: "10%", 1250: "12.5%", 1: "0.01%", 10000: "100%"} {
+		if got := formatPercentBP(bp); got != want {
+			t.Errorf("formatPercentBP(%d) = %q, want %q", bp, got, want)
+		}
+	}
+	if got := formatKm(12.345); got != "12.3 km" {
+		t.Errorf("formatKm = %q", got)
+	}
+}
+
+func TestPercentBP(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"10", 1000, true}, {"12.5", 1250, true}, {" 12.5% ", 1250, true}, {"0.01", 1, true},
+		{"12.345", 0, false}, {"ten", 0, false}, {"", 0, false},
+	} {
+		var errs apperr.List
+		got := percentBP(&errs, "percentBp", tc.in)
+		if got != tc.want || (len(errs) == 0) != tc.ok {
+			t.Errorf("percentBP(%q) = %d, %v; want %d, ok %v", tc.in, got, errs, tc.want, tc.ok)
+		}
 	}
 }

@@ -175,6 +175,14 @@ func amount(errs *apperr.List, field, s, currency string) int64 {
 	return n
 }
 
+// optAmount decodes an optional amount ("" is zero).
+func optAmount(errs *apperr.List, field, s, currency string) int64 {
+	if strings.TrimSpace(s) == "" {
+		return 0
+	}
+	return amount(errs, field, s, currency)
+}
+
 // optCost decodes an optional unit cost ("" is none).
 func optCost(errs *apperr.List, field, s, currency string) *decimal.Decimal {
 	if strings.TrimSpace(s) == "" {

@@ -22,7 +22,9 @@ import (
 	"atrium/internal/customer"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/order"
 	"atrium/internal/password"
+	"atrium/internal/promotion"
 	"atrium/internal/staff"
 	"atrium/internal/testdb"
 )
@@ -44,15 +46,21 @@ func newApp(t *testing.T) *app {
 	return newAppWith(t, db, testDeps(db))
 }
 
+// testDeps wires the services as main.go does.
 func testDeps(db *sqlx.DB) Deps {
+	catalogSvc, locationSvc, inventorySvc := catalog.NewService(db), location.NewService(db), inventory.NewService(db)
+	promotionSvc := promotion.NewService(db)
 	return Deps{
 		DB:        db,
 		Auth:      auth.NewService(db, auth.Options{Password: password.Fast}),
-		Catalog:   catalog.NewService(db),
-		Locations: location.NewService(db),
+		Catalog:   catalogSvc,
+		Locations: locationSvc,
 		Staff:     staff.NewService(db, password.Fast),
 		Customers: customer.NewService(db),
-		Inventory: inventory.NewService(db),
+		Inventory: inventorySvc,
+		Orders: order.NewService(db, order.Deps{Catalog: catalogSvc, Stock: inventorySvc, Locations: locationSvc,
+			Coupons: promotionSvc}, order.DefaultConfig()),
+		Coupons: promotionSvc,
 	}
 }
 

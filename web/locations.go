@@ -142,3 +142,36 @@ func (s *server) locationPage(ctx context.Context, l *location.Location, f locat
 }
 
 func locationURL(id int64) string { return "/admin/locations/" + strconv.FormatInt(id, 10) }
+
+// locationIndex is every location, closed ones too, in location order and by id: what a
+// list needs to name the locations its rows refer to, read in one statement.
+type locationIndex struct {
+	Locations []location.Location
+	byID      map[int64]location.Location
+}
+
+func (s *server) locationIndex(ctx context.Context) (locationIndex, error) {
+	ls, err := s.Locations.List(ctx, location.Filter{IncludeInactive: true})
+	if err != nil {
+		return locationIndex{}, err
+	}
+	ix := locationIndex{Locations: ls, byID: make(map[int64]location.Location, len(ls))}
+	for _, l := range ls {
+		ix.byID[l.ID] = l
+	}
+	return ix, nil
+}
+
+// location is the location with id (a zero Location when there is none).
+func (ix locationIndex) location(id int64) location.Location { return ix.byID[id] }
+
+// ActiveLocations are the locations open now, for pickers and filters.
+func (ix locationIndex) ActiveLocations() []location.Location {
+	var out []location.Location
+	for _, l := range ix.Locations {
+		if l.Active {
+			out = append(out, l)
+		}
+	}
+	return out
+}

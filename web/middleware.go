@@ -88,6 +88,9 @@ func (s *server) withActor(r *http.Request) (*http.Request, error) {
 	ctx = actor.With(ctx, a)
 	v := &view{Actor: a, Path: r.URL.Path}
 	v.zone = sync.OnceValue(func() *time.Location { return s.timeZone(ctx, a) })
+	if canDecideOrders(a) {
+		v.onHold = sync.OnceValue(func() int { return s.onHoldCount(ctx) })
+	}
 	return r.WithContext(withView(ctx, v)), nil
 }
 

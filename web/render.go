@@ -22,6 +22,9 @@ type view struct {
 	Path  string
 	Flash string
 	zone  func() *time.Location
+	// onHold counts the inspection queue for the navigation's badge; nil for those who
+	// do not decide on held orders (the count is then never read).
+	onHold func() int
 }
 
 type viewKey struct{}
@@ -47,6 +50,15 @@ func (v *view) Zone() *time.Location {
 	return v.zone()
 }
 
+// OnHold is how many orders wait in the inspection queue (0 for those who do not decide
+// on them).
+func (v *view) OnHold() int {
+	if v.onHold == nil {
+		return 0
+	}
+	return v.onHold()
+}
+
 // htmxConfig sets htmx up for this back office: a history miss fetches a full page (not
 // a fragment), nothing is eval'd and no inline indicator style is added (the CSP forbids
 // both; app.css styles indicators), and error responses are swapped too (the server
@@ -65,6 +77,12 @@ func stockOverviewActive(ctx context.Context) bool {
 	return navActive(ctx, "/admin/stock") && !navActive(ctx, "/admin/stock/movements") &&
 		!navActive(ctx, "/admin/stock/transfers") && !navActive(ctx, "/admin/stock/alerts") &&
 		!navActive(ctx, "/admin/stock/value")
+}
+
+// ordersActive reports whether the page is the order list or an order (the inspection
+// queue has its own link).
+func ordersActive(ctx context.Context) bool {
+	return navActive(ctx, "/admin/orders") && !navActive(ctx, inspectionURL)
 }
 
 // page renders a full page (consuming the flash message), status first.
@@ -218,6 +236,10 @@ const (
 	flashTransferShipped = "transfer-shipped"
 	flashTransferArrived = "transfer-received"
 	flashTransferCancel  = "transfer-cancelled"
+	flashPaymentRecorded = "payment-recorded"
+	flashOrderReleased   = "order-released"
+	flashOrderCancelled  = "order-cancelled"
+	flashCouponCreated   = "coupon-created"
 )
 
 // redirect sends the browser to url after a successful POST, with a flash message.

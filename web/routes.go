@@ -35,6 +35,17 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /admin/locations/{id}", s.staff(anyStaff, s.locationShow))
 	mux.Handle("POST /admin/locations/{id}", s.staff(location.CanEdit, s.locationUpdate))
 
+	mux.Handle("GET /admin/orders", s.staff(canSeeOrders, s.orderList))
+	mux.Handle("GET /admin/orders/inspection", s.staff(canDecideOrders, s.inspectionList))
+	mux.Handle("GET /admin/orders/{id}", s.staff(canSeeOrders, s.orderShow))
+	mux.Handle("POST /admin/orders/{id}/payments", s.staff(canTakePayments, s.paymentCreate))
+	mux.Handle("POST /admin/orders/{id}/release", s.staff(canDecideOrders, s.orderRelease))
+	mux.Handle("POST /admin/orders/{id}/cancel", s.staff(canDecideOrders, s.orderCancel))
+
+	mux.Handle("GET /admin/coupons", s.staff(canManageCoupons, s.couponList))
+	mux.Handle("GET /admin/coupons/new", s.staff(canManageCoupons, s.couponNew))
+	mux.Handle("POST /admin/coupons", s.staff(canManageCoupons, s.couponCreate))
+
 	mux.Handle("GET /admin/stock", s.staff(canUseStock, s.stockOverview))
 	mux.Handle("GET /admin/stock/levels/{location}/{variant}", s.staff(canUseStock, s.levelShow))
 	mux.Handle("GET /admin/stock/levels/{location}/{variant}/policy", s.staff(inventory.CanSetPolicy, s.policyEdit))

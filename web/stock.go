@@ -77,22 +77,17 @@ type stockItem struct {
 
 // stockNames holds the locations, variants and products rows of stock name.
 type stockNames struct {
-	Locations []location.Location // every location (closed ones too), in location order
-	locations map[int64]location.Location
-	variants  map[int64]catalog.Variant
-	products  map[int64]catalog.Product
+	locationIndex
+	variants map[int64]catalog.Variant
+	products map[int64]catalog.Product
 }
 
 // stockNames loads the names of the variants (with their products) and every location.
 func (s *server) stockNames(ctx context.Context, variantIDs []int64) (stockNames, error) {
 	var n stockNames
 	var err error
-	if n.Locations, err = s.Locations.List(ctx, location.Filter{IncludeInactive: true}); err != nil {
+	if n.locationIndex, err = s.locationIndex(ctx); err != nil {
 		return n, err
-	}
-	n.locations = make(map[int64]location.Location, len(n.Locations))
-	for _, l := range n.Locations {
-		n.locations[l.ID] = l
 	}
 	if n.variants, err = s.Catalog.VariantsByIDs(ctx, variantIDs); err != nil {
 		return n, err
@@ -107,18 +102,7 @@ func (s *server) stockNames(ctx context.Context, variantIDs []int64) (stockNames
 
 func (n stockNames) item(locationID, variantID int64) stockItem {
 	v := n.variants[variantID]
-	return stockItem{Location: n.locations[locationID], Variant: v, Product: n.products[v.ProductID]}
-}
-
-// ActiveLocations are the locations stock can be at now, for pickers.
-func (n stockNames) ActiveLocations() []location.Location {
-	var out []location.Location
-	for _, l := range n.Locations {
-		if l.Active {
-			out = append(out, l)
-		}
-	}
-	return out
+	return stockItem{Location: n.location(locationID), Variant: v, Product: n.products[v.ProductID]}
 }
 
 // levelRow is one stock level with its names.

@@ -100,19 +100,15 @@ type transferList struct {
 }
 
 func (s *server) transferRows(ctx context.Context, ts []inventory.Transfer) ([]transferRow, []location.Location, error) {
-	ls, err := s.Locations.List(ctx, location.Filter{IncludeInactive: true})
+	ix, err := s.locationIndex(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	byID := make(map[int64]location.Location, len(ls))
-	for _, l := range ls {
-		byID[l.ID] = l
-	}
 	rows := make([]transferRow, len(ts))
 	for i, t := range ts {
-		rows[i] = transferRow{Transfer: t, From: byID[t.FromLocationID], To: byID[t.ToLocationID]}
+		rows[i] = transferRow{Transfer: t, From: ix.location(t.FromLocationID), To: ix.location(t.ToLocationID)}
 	}
-	return rows, ls, nil
+	return rows, ix.Locations, nil
 }
 
 func (s *server) transferList(w http.ResponseWriter, r *http.Request) error {

@@ -20,6 +20,8 @@ import (
 	"atrium/internal/customer"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/order"
+	"atrium/internal/promotion"
 	"atrium/internal/staff"
 )
 
@@ -33,6 +35,8 @@ type Deps struct {
 	Staff     *staff.Service
 	Customers *customer.Service
 	Inventory *inventory.Service
+	Orders    *order.Service
+	Coupons   *promotion.Service
 
 	Log *slog.Logger
 	// SecureCookie marks the session cookie Secure; true unless serving plain http on loopback.

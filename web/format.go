@@ -8,120 +8,29 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"atrium/internal/catalog"
+	"atrium/internal/money"
 )
 
 // Every amount, count, date and time the back office shows is formatted here, so a locale
 // can be added in one place.
 
-func exponent(currency string) int { return catalog.MinorDigits(currency) }
+func exponent(currency string) int { return money.MinorDigits(currency) }
 
-func pow10(n int) int64 {
-	p := int64(1)
-	for range n {
-		p *= 10
-	}
-	return p
-}
+func formatMoney(amount int64, currency string) string { return money.Format(amount, currency) }
 
-// formatMoney shows an amount in minor units: "NT$1,290" for TWD (cents only when there
-// are some, as Taiwanese prices are whole dollars), "USD 12.34" for other currencies.
-func formatMoney(amount int64, currency string) string {
-	sign := ""
-	if amount < 0 {
-		sign, amount = "-", -amount
-	}
-	if currency == "TWD" {
-		return sign + "NT$" + formatUnits(amount, currency, true)
-	}
-	return sign + currency + " " + formatUnits(amount, currency, true)
-}
-
-// formatAmountInput is an amount as typed into a form: "1290", "1290.50", no symbol.
 func formatAmountInput(amount int64, currency string) string {
-	sign := ""
-	if amount < 0 {
-		sign, amount = "-", -amount
-	}
-	return sign + formatUnits(amount, currency, false)
+	return money.FormatInput(amount, currency)
 }
 
-func formatUnits(amount int64, currency string, group bool) string {
-	exp := exponent(currency)
-	unit := pow10(exp)
-	whole, frac := amount/unit, amount%unit
-	s := strconv.FormatInt(whole, 10)
-	if group {
-		s = groupThousands(s)
-	}
-	if exp > 0 && (frac != 0 || currency != "TWD") {
-		f := strconv.FormatInt(frac, 10)
-		s += "." + strings.Repeat("0", exp-len(f)) + f
-	}
-	return s
-}
-
-// parseAmount reads an amount typed in major units ("1,290", "NT$1290", "12.5") into
-// minor units. It refuses more decimals than the currency has.
-func parseAmount(s, currency string) (int64, bool) {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, currency)
-	s = strings.TrimPrefix(strings.TrimSpace(s), "NT")
-	s = strings.TrimPrefix(s, "$")
-	s = strings.NewReplacer(",", "", " ", "").Replace(s)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	whole, frac, _ := strings.Cut(s, ".")
-	exp := exponent(currency)
-	if whole == "" || len(whole) > 15 || len(frac) > exp || !digits(whole) || !digits(frac) {
-		return 0, false
-	}
-	n, _ := strconv.ParseInt(whole, 10, 64)
-	n *= pow10(exp)
-	if frac != "" {
-		f, _ := strconv.ParseInt(frac, 10, 64)
-		n += f * pow10(exp-len(frac))
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
-}
-
-func digits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
+func parseAmount(s, currency string) (int64, bool) { return money.Parse(s, currency) }
 
 // formatCount shows a count with thousands separators: 12,345.
 func formatCount[T ~int | ~int64](n T) string {
 	s := strconv.FormatInt(int64(n), 10)
 	if n < 0 {
-		return "-" + groupThousands(s[1:])
+		return "-" + money.GroupThousands(s[1:])
 	}
-	return groupThousands(s)
-}
-
-func groupThousands(s string) string {
-	if len(s) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	first := len(s) % 3
-	if first > 0 {
-		b.WriteString(s[:first])
-	}
-	for i := first; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
+	return money.GroupThousands(s)
 }
 
 // formatDateTime shows t in the viewer's time zone (their home location's, else the
@@ -195,7 +104,7 @@ func formatCost(c decimal.Decimal, currency string) string {
 	if n := exponent(currency); len(frac) < n && (frac != "" || currency != "TWD") {
 		frac += strings.Repeat("0", n-len(frac))
 	}
-	s := groupThousands(whole)
+	s := money.GroupThousands(whole)
 	if frac != "" {
 		s += "." + frac
 	}
@@ -222,4 +131,13 @@ func parseCost(s, currency string) (decimal.Decimal, bool) {
 	}
 	d, err := decimal.NewFromString(s)
 	return d, err == nil
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

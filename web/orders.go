@@ -410,25 +410,11 @@ func (s *server) paymentCreate(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return nil, err
 			}
-			p.Pay, p.PayErrors = f, reworded(fe, in, p.Due(), p.Currency)
+			p.Pay, p.PayErrors = f, fe
 			return orderShowPage(p), nil
 		})
 	}
 	return s.redirect(w, r, orderURL(id)+"?payment="+strconv.FormatInt(res.Payment.ID, 10), flashPaymentRecorded)
-}
-
-// reworded words the payment errors whose service message carries amounts in minor units
-// (meant for API clients) with the amounts formatted: more than is due, too little cash
-// tendered.
-func reworded(fe formErrors, in order.PaymentInput, due int64, currency string) formErrors {
-	if fe.For("amount") != "" && in.Amount > due {
-		fe.fields["amount"] = []string{"Only " + formatMoney(due, currency) + " is due."}
-	}
-	if fe.For("tendered") != "" && in.Tendered > 0 && in.Tendered < in.Amount {
-		fe.fields["tendered"] = []string{formatMoney(in.Tendered, currency) + " tendered does not cover " +
-			formatMoney(in.Amount, currency) + "."}
-	}
-	return fe
 }
 
 // inspectionQueue is the held orders with their reasons, newest first; Decision is the

@@ -652,19 +652,3 @@ func (s *Service) Currency(ctx context.Context) (string, error) {
 	}
 	return c, nil
 }
-
-// minorDigits is the number of minor-unit digits of the currencies that differ from the
-// usual two (ISO 4217).
-var minorDigits = map[string]int{
-	"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0,
-	"BHD": 3, "JOD": 3, "KWD": 3, "OMR": 3, "TND": 3,
-}
-
-// MinorDigits is how many minor-unit digits currency has: amounts in minor units are
-// major units times 10^MinorDigits (2 for TWD, 0 for JPY).
-func MinorDigits(currency string) int {
-	if d, ok := minorDigits[currency]; ok {
-		return d
-	}
-	return 2
-}

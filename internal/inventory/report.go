@@ -10,7 +10,7 @@ import (
 
 	"atrium/internal/actor"
 	"atrium/internal/apperr"
-	"atrium/internal/catalog"
+	"atrium/internal/money"
 )
 
 // The back office's stock reports: the overview by location and by variant, slow-moving
@@ -355,7 +355,7 @@ func (s *Service) StockValue(ctx context.Context) (StockValueReport, error) {
 	if err != nil {
 		return r, fmt.Errorf("stock value: %w", err)
 	}
-	exp := int32(catalog.MinorDigits(r.Currency))
+	exp := int32(money.MinorDigits(r.Currency))
 	for _, row := range rows {
 		row.Value = row.Exact.Shift(exp).Round(0).IntPart()
 		if row.LocationID == 0 {

@@ -13,6 +13,7 @@ import (
 	"atrium/internal/apperr"
 	"atrium/internal/audit"
 	"atrium/internal/inventory"
+	"atrium/internal/money"
 	"atrium/internal/postgres"
 )
 
@@ -42,7 +43,7 @@ func (s *Service) inspect(ctx context.Context, r *request, pr *priced) ([]string
 		}
 	}
 	if in.MaxTotal > 0 && pr.total > in.MaxTotal {
-		reasons = append(reasons, fmt.Sprintf("unusual value: %d %s (minor units)", pr.total, pr.currency))
+		reasons = append(reasons, fmt.Sprintf("unusual value: %s", money.Format(pr.total, pr.currency)))
 	}
 	firstOrderCheck := r.PaymentMethod == PayAtPickup && in.MaxFirstPayAtPickup > 0 && pr.total > in.MaxFirstPayAtPickup
 	if (r.CustomerID == 0 && r.Email == "") || (in.DuplicateWindow <= 0 && !firstOrderCheck) {
@@ -71,8 +72,8 @@ func (s *Service) inspect(ctx context.Context, r *request, pr *priced) ([]string
 			*found.DuplicateOf, in.DuplicateWindow))
 	}
 	if firstOrderCheck && !found.OrderedBefore {
-		reasons = append(reasons, fmt.Sprintf("first order, to be paid at pickup, worth more than %d (minor units)",
-			in.MaxFirstPayAtPickup))
+		reasons = append(reasons, fmt.Sprintf("first order, to be paid at pickup, worth more than %s",
+			money.Format(in.MaxFirstPayAtPickup, pr.currency)))
 	}
 	return reasons, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"atrium/internal/actor"
 	"atrium/internal/apperr"
+	"atrium/internal/money"
 	"atrium/internal/postgres"
 )
 
@@ -166,7 +167,7 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (PaymentRe
 		case cur.Status == Cancelled:
 			return wrongStatus(cur.Order, "paid")
 		case in.Amount > cur.Due():
-			return apperr.List{apperr.Invalid("amount", "only %d is due on order %s", cur.Due(), cur.Number)}
+			return apperr.List{apperr.Invalid("amount", "only %s is due on order %s", money.Format(cur.Due(), cur.Currency), cur.Number)}
 		case in.Method == PayAtPickup && !cur.HasPickup:
 			return apperr.List{apperr.Invalid("method", "order %s is not collected at a store", cur.Number)}
 		}
@@ -217,7 +218,7 @@ func (in *PaymentInput) normalize() error {
 	case in.Tendered != 0 && in.Method != Cash:
 		errs = append(errs, apperr.Invalid("tendered", "only cash is tendered"))
 	case in.Tendered != 0 && in.Tendered < in.Amount:
-		errs = append(errs, apperr.Invalid("tendered", "%d tendered does not cover %d", in.Tendered, in.Amount))
+		errs = append(errs, apperr.Invalid("tendered", "the cash tendered does not cover the amount"))
 	}
 	if in.Method == Online && in.Reference == "" {
 		errs = append(errs, apperr.Invalid("reference", "give the online payment's reference"))
@@ -304,10 +305,10 @@ func applyPayment(ctx context.Context, ext sqlx.ExtContext, o Order, p Payment) 
 	if err != nil {
 		return after, fmt.Errorf("apply payment: %w", err)
 	}
-	msg := fmt.Sprintf("%s payment of %d %s received.", p.Method, p.Amount, p.Currency)
+	msg := fmt.Sprintf("%s payment of %s received.", p.Method, money.Format(p.Amount, p.Currency))
 	if p.ChangeGiven > 0 {
-		msg = fmt.Sprintf("%s payment of %d %s received (%d tendered, %d change).", p.Method, p.Amount, p.Currency,
-			*p.Tendered, p.ChangeGiven)
+		msg = fmt.Sprintf("%s payment of %s received (%s tendered, %s change).", p.Method, money.Format(p.Amount, p.Currency),
+			money.Format(*p.Tendered, p.Currency), money.Format(p.ChangeGiven, p.Currency))
 	}
 	events := []newEvent{{EventPayment, msg, EventData{"paymentId": p.ID, "amount": p.Amount, "method": p.Method}}}
 	if after.PaymentStatus == Paid {

@@ -35,9 +35,11 @@ import (
 	"atrium/internal/inventory"
 	"atrium/internal/location"
 	"atrium/internal/observe"
+	"atrium/internal/order"
 	"atrium/internal/password"
 	"atrium/internal/pgserver"
 	"atrium/internal/postgres"
+	"atrium/internal/promotion"
 	"atrium/internal/staff"
 	"atrium/web"
 )
@@ -112,10 +114,10 @@ func main() {
 	case "serve":
 		err = serve(ctx, cfg, log, os.Stdout)
 	case "migrate":
-		err = withDatabase(ctx, cfg, log, func(*sqlx.DB) error { return nil })
+		err = withDatabase(ctx, cfg, log, func(*sqlx.DB, string) error { return nil })
 	case "seed":
 		cfg.Demo = true
-		err = withDatabase(ctx, cfg, log, func(*sqlx.DB) error { return nil })
+		err = withDatabase(ctx, cfg, log, func(*sqlx.DB, string) error { return nil })
 	case "help":
 		fmt.Println("usage: atrium [serve|migrate|seed] [flags]; see README.md")
 	default:
@@ -138,9 +140,9 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 }
 
 // withDatabase opens the configured database (starting the private PostgreSQL when no
-// DATABASE_URL is set), migrates it, loads the demo data when asked, runs fn, and stops
-// what it started.
-func withDatabase(ctx context.Context, cfg config, log *slog.Logger, fn func(*sqlx.DB) error) error {
+// DATABASE_URL is set), migrates it, loads the demo data when asked, runs fn with it and its
+// DSN, and stops what it started.
+func withDatabase(ctx context.Context, cfg config, log *slog.Logger, fn func(d *sqlx.DB, dsn string) error) error {
 	dsn := cfg.DatabaseURL
 	if dsn == "" {
 		srv, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(cfg.DataDir, "pg"), Log: log})
@@ -173,31 +175,46 @@ func withDatabase(ctx context.Context, cfg config, log *slog.Logger, fn func(*sq
 		}
 		log.Info("demo data ready", "duration", time.Since(start).Round(time.Millisecond))
 	}
-	return fn(d)
+	return fn(d, dsn)
 }
 
 // serve runs the server until ctx ends, printing the URLs and demo logins to out.
 func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) error {
-	return withDatabase(ctx, cfg, log, func(d *sqlx.DB) error {
+	return withDatabase(ctx, cfg, log, func(d *sqlx.DB, dsn string) error {
 		authSvc := auth.NewService(d, auth.Options{})
 		catalogSvc := catalog.NewService(d)
 		locationSvc := location.NewService(d)
 		inventorySvc := inventory.NewService(d)
+		availability, err := inventory.PrepareAvailabilities(ctx, d)
+		if err != nil {
+			return err
+		}
+		defer availability.Close()
 		customerSvc := customer.NewService(d)
 		staffSvc := staff.NewService(d, password.Default)
+		promotionSvc := promotion.NewService(d)
+		orderSvc := order.NewService(d, order.Deps{Catalog: catalogSvc, Stock: inventorySvc, Locations: locationSvc,
+			Coupons: promotionSvc}, order.DefaultConfig())
 		metrics := observe.NewMetrics(d.DB)
+		// One LISTEN connection feeds every stockChanged subscription of this server.
+		stockFeed := inventory.NewFeed(dsn)
+		go func() {
+			if err := stockFeed.Run(ctx); err != nil {
+				log.Error("stock change feed stopped: stockChanged subscriptions get no updates", "err", err)
+			}
+		}()
 
 		mux := http.NewServeMux()
 		mux.Handle("/graphql", graph.NewHandler(graph.Deps{
-			Auth: authSvc, Catalog: catalogSvc, Locations: locationSvc, Inventory: inventorySvc,
-			Customers: customerSvc, Staff: staffSvc, Log: log, Metrics: metrics, Production: cfg.Production,
+			Auth: authSvc, Catalog: catalogSvc, Locations: locationSvc, Inventory: inventorySvc, Availabilities: availability,
+			Customers: customerSvc, Staff: staffSvc, Feed: stockFeed, Log: log, Metrics: metrics, Production: cfg.Production,
 		}))
 		if !cfg.Production {
 			mux.Handle("/graphql/playground", graph.Playground("/graphql"))
 		}
 		mux.Handle("/admin/", web.NewHandler(web.Deps{
 			DB: d, Auth: authSvc, Catalog: catalogSvc, Locations: locationSvc, Staff: staffSvc,
-			Customers: customerSvc, Inventory: inventorySvc, Log: log,
+			Customers: customerSvc, Inventory: inventorySvc, Orders: orderSvc, Coupons: promotionSvc, Log: log,
 			SecureCookie: cfg.Production || !isLoopback(cfg.Addr),
 		}))
 		mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))

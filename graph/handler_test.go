@@ -1,15 +1,12 @@
 package graph
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
@@ -203,44 +200,20 @@ func TestWebsocket(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t)
 	token := a.token("fulfilment")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 
-	dial := func(authorization string) *websocket.Conn {
-		t.Helper()
-		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(a.url, "http"),
-			&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.CloseNow() })
-		if err := wsjson.Write(ctx, c, map[string]any{"type": "connection_init",
-			"payload": map[string]any{"Authorization": authorization}}); err != nil {
-			t.Fatal(err)
-		}
-		return c
+	c := a.dial(t, "Bearer "+token)
+	if m := c.read(); m.Type != "connection_ack" {
+		t.Fatalf("after connection_init: %+v; want connection_ack", m)
 	}
-	type message struct {
-		Type    string          `json:"type"`
-		ID      string          `json:"id"`
-		Payload json.RawMessage `json:"payload"`
+	c.write(map[string]any{"type": "subscribe", "id": "1",
+		"payload": map[string]any{"query": `{ me { ... on StaffMember { login } } }`}})
+	if m := c.read(); m.Type != "next" || !strings.Contains(string(m.Payload), `"login":"fulfilment"`) {
+		t.Fatalf("got %s %s; want the signed-in staff member", m.Type, m.Payload)
 	}
 
-	c := dial("Bearer " + token)
-	var m message
-	if err := wsjson.Read(ctx, c, &m); err != nil || m.Type != "connection_ack" {
-		t.Fatalf("after connection_init: %+v, %v; want connection_ack", m, err)
-	}
-	if err := wsjson.Write(ctx, c, map[string]any{"type": "subscribe", "id": "1",
-		"payload": map[string]any{"query": `{ me { ... on StaffMember { login } } }`}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := wsjson.Read(ctx, c, &m); err != nil || m.Type != "next" || !strings.Contains(string(m.Payload), `"login":"fulfilment"`) {
-		t.Fatalf("got %s %s, %v; want the signed-in staff member", m.Type, m.Payload, err)
-	}
-
-	bad := dial("Bearer atr_revoked-or-never-issued")
-	err := wsjson.Read(ctx, bad, &m)
+	bad := a.dial(t, "Bearer atr_revoked-or-never-issued")
+	var m wsMessage
+	err := wsjson.Read(bad.ctx, bad.conn, &m)
 	if status := websocket.CloseStatus(err); status != websocketCloseUnauthorized {
 		t.Errorf("bad token: close status %d (%v), want %d", status, err, websocketCloseUnauthorized)
 	}

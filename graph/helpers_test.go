@@ -2,13 +2,18 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 	"github.com/jmoiron/sqlx"
 
 	"atrium/db/seed"
@@ -51,15 +56,21 @@ func newAPIOn(t testing.TB, db, serviceDB *sqlx.DB) *api {
 
 func testDeps(t testing.TB, d *sqlx.DB) Deps {
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	availability, err := inventory.PrepareAvailabilities(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { availability.Close() })
 	return Deps{
-		Auth:      auth.NewService(d, auth.Options{Password: password.Fast}),
-		Catalog:   catalog.NewService(d),
-		Locations: location.NewService(d),
-		Inventory: inventory.NewService(d),
-		Customers: customer.NewService(d),
-		Staff:     staff.NewService(d, password.Fast),
-		Log:       log,
-		Metrics:   observe.NewMetrics(nil),
+		Auth:           auth.NewService(d, auth.Options{Password: password.Fast}),
+		Catalog:        catalog.NewService(d),
+		Locations:      location.NewService(d),
+		Inventory:      inventory.NewService(d),
+		Availabilities: availability,
+		Customers:      customer.NewService(d),
+		Staff:          staff.NewService(d, password.Fast),
+		Log:            log,
+		Metrics:        observe.NewMetrics(nil),
 	}
 }
 
@@ -209,4 +220,61 @@ func (a *api) token(who string) string {
 		a.t.Fatalf("sign in as %s: %+v", who, p.UserErrors)
 	}
 	return *p.Token
+}
+
+// wsConn is a graphql-transport-ws connection to the API.
+type wsConn struct {
+	t    testing.TB
+	ctx  context.Context
+	conn *websocket.Conn
+}
+
+// wsMessage is a message of the graphql-transport-ws protocol.
+type wsMessage struct {
+	Type    string          `json:"type"`
+	ID      string          `json:"id"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// dial opens a websocket to the API and sends connection_init with authorization (a
+// header value, or empty); it is closed when t ends, and fails t after 20 s.
+func (a *api) dial(t testing.TB, authorization string) *wsConn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(a.url, "http"),
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	c := &wsConn{t: t, ctx: ctx, conn: conn}
+	payload := map[string]any{}
+	if authorization != "" {
+		payload["Authorization"] = authorization
+	}
+	c.write(map[string]any{"type": "connection_init", "payload": payload})
+	return c
+}
+
+func (c *wsConn) write(msg map[string]any) {
+	c.t.Helper()
+	if err := wsjson.Write(c.ctx, c.conn, msg); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// read returns the next message, answering the server's pings on the way.
+func (c *wsConn) read() wsMessage {
+	c.t.Helper()
+	for {
+		var m wsMessage
+		if err := wsjson.Read(c.ctx, c.conn, &m); err != nil {
+			c.t.Fatalf("read: %v", err)
+		}
+		if m.Type != "ping" {
+			return m
+		}
+		c.write(map[string]any{"type": "pong"})
+	}
 }

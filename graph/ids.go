@@ -5,25 +5,30 @@ import (
 	"strconv"
 	"strings"
 
+	"atrium/graph/model"
 	"atrium/internal/apperr"
+	"atrium/internal/inventory"
 )
 
 // Global ID type names: the first half of "Type:dbid".
 const (
-	typeProduct     = "Product"
-	typeVariant     = "Variant"
+	typeProduct     = model.TypeProduct
+	typeVariant     = model.TypeVariant
 	typeLocation    = "Location"
 	typeStaffMember = "StaffMember"
 	typeCustomer    = "Customer"
+	typeTransfer    = "Transfer"
+	typeMovement    = "StockMovement"
 	// typeCursor marks connection cursors, so a cursor is never mistaken for an ID.
 	typeCursor = "Cursor"
+	// typeLevelCursor marks the cursors of connections of stock levels, which are ordered
+	// by (location, variant).
+	typeLevelCursor = "LevelCursor"
 )
 
-// encodeID returns the opaque global ID of the object typ with database id: base64 of
-// "Type:id". Clients must not parse it; encoding the type lets node(id) find the table.
-func encodeID(typ string, id int64) string {
-	return base64.StdEncoding.EncodeToString(strconv.AppendInt([]byte(typ+":"), id, 10))
-}
+// encodeID returns the opaque global ID of the object typ with database id (see
+// model.GlobalID).
+func encodeID(typ string, id int64) string { return model.GlobalID(typ, id) }
 
 // decodeID splits a global ID into its type and database id. Errors: apperr.Invalid on
 // field for anything encodeID did not produce.
@@ -48,4 +53,27 @@ func decodeIDOf(field, want, gid string) (int64, error) {
 		err = apperr.Invalid(field, "%q is not the ID of a %s", gid, want)
 	}
 	return id, err
+}
+
+// encodeLevelCursor returns the cursor of stock level k: base64 of
+// "LevelCursor:location:variant".
+func encodeLevelCursor(k inventory.LevelKey) string {
+	return encodeID(typeLevelCursor+":"+strconv.FormatInt(k.LocationID, 10), k.VariantID)
+}
+
+// decodeLevelCursor is the inverse of encodeLevelCursor. Errors: apperr.Invalid on field.
+func decodeLevelCursor(field, cursor string) (inventory.LevelKey, error) {
+	raw, err := base64.StdEncoding.DecodeString(cursor)
+	if rest, ok := strings.CutPrefix(string(raw), typeLevelCursor+":"); err == nil && ok {
+		loc, variant, _ := strings.Cut(rest, ":")
+		k := inventory.LevelKey{}
+		k.LocationID, err = strconv.ParseInt(loc, 10, 64)
+		if err == nil {
+			k.VariantID, err = strconv.ParseInt(variant, 10, 64)
+		}
+		if err == nil && k.LocationID > 0 && k.VariantID > 0 {
+			return k, nil
+		}
+	}
+	return inventory.LevelKey{}, apperr.Invalid(field, "%q is not a valid cursor", cursor)
 }

@@ -8,10 +8,13 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
+	"atrium/graph/model"
 	"atrium/internal/apperr"
 	"atrium/internal/catalog"
+	"atrium/internal/customer"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/staff"
 )
 
 // loaderWait is how long a loader collects keys before it queries. Short, because the
@@ -22,28 +25,62 @@ const loaderWait = 2 * time.Millisecond
 // loaders batch the child fields that would otherwise query once per parent. A new set is
 // made for every operation, so a cached value never outlives it nor crosses actors.
 type loaders struct {
-	product           *dataloadgen.Loader[int64, catalog.Product]
-	variant           *dataloadgen.Loader[int64, catalog.Variant]
-	variantsByProduct *dataloadgen.Loader[int64, []catalog.Variant]
+	product           *dataloadgen.Loader[int64, model.Product]
+	variant           *dataloadgen.Loader[int64, model.Variant]
+	variantsByProduct *dataloadgen.Loader[int64, []model.Variant]
 	location          *dataloadgen.Loader[int64, location.Location]
-	availability      *dataloadgen.Loader[int64, []inventory.Availability]
+	availability      *dataloadgen.Loader[int64, []inventory.LocationAvailability]
 	stockLevels       *dataloadgen.Loader[int64, []inventory.Level]
+	movement          *dataloadgen.Loader[int64, inventory.Movement]
+	transfer          *dataloadgen.Loader[int64, inventory.Transfer]
+	staff             *dataloadgen.Loader[int64, staff.Member]
+	customer          *dataloadgen.Loader[int64, customer.Customer]
 }
 
 func newLoaders(d Deps) *loaders {
 	return &loaders{
-		product:           one(d.Catalog.ProductsByIDs),
-		variant:           one(d.Catalog.VariantsByIDs),
-		variantsByProduct: many(d.Catalog.VariantsByProductIDs),
+		product:           one(wrapped(d.Catalog.ProductsByIDs, wrapProduct)),
+		variant:           one(wrapped(d.Catalog.VariantsByIDs, wrapVariant)),
+		variantsByProduct: many(wrapped(d.Catalog.VariantsByProductIDs, wrapVariants)),
 		location:          one(d.Locations.ByIDs),
-		availability:      many(d.Inventory.AvailabilityByVariantIDs),
+		availability:      many(d.Availabilities.ByVariantIDs),
 		stockLevels:       many(d.Inventory.LevelsByVariantIDs),
+		movement:          one(d.Inventory.MovementsByIDs),
+		transfer:          one(d.Inventory.TransfersByIDs),
+		staff:             one(d.Staff.ByIDs),
+		customer:          one(d.Customers.ByIDs),
 	}
 }
 
 // batchFunc is the shape of the services' batch reads: values keyed by id, absent when
 // there is none (or the actor may not see it).
 type batchFunc[V any] func(ctx context.Context, ids []int64) (map[int64]V, error)
+
+// wrapped adapts a batch read to values of the schema's wrapper type.
+func wrapped[D, W any](fetch batchFunc[D], wrap func(D) W) batchFunc[W] {
+	return func(ctx context.Context, ids []int64) (map[int64]W, error) {
+		m, err := fetch(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[int64]W, len(m))
+		for id, v := range m {
+			out[id] = wrap(v)
+		}
+		return out, nil
+	}
+}
+
+func wrapProduct(p catalog.Product) model.Product { return model.Product{Product: p} }
+func wrapVariant(v catalog.Variant) model.Variant { return model.Variant{Variant: v} }
+
+func wrapVariants(vs []catalog.Variant) []model.Variant {
+	out := make([]model.Variant, len(vs))
+	for i, v := range vs {
+		out[i] = wrapVariant(v)
+	}
+	return out
+}
 
 // one makes a loader of single objects; a missing one is dataloadgen.ErrNotFound, which
 // load turns into apperr.NotFound.

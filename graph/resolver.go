@@ -6,9 +6,11 @@ package graph
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"atrium/graph/model"
 	"atrium/internal/auth"
 	"atrium/internal/catalog"
 	"atrium/internal/customer"
@@ -24,10 +26,15 @@ type Deps struct {
 	Catalog   *catalog.Service
 	Locations *location.Service
 	Inventory *inventory.Service
-	Customers *customer.Service
-	Staff     *staff.Service
-	Log       *slog.Logger
-	Metrics   *observe.Metrics
+	// Availabilities serves the catalog's availability by location (a prepared statement).
+	Availabilities *inventory.Availabilities
+	Customers      *customer.Service
+	Staff          *staff.Service
+	// Feed delivers the stock changes of every server to stockChanged subscriptions; the
+	// caller runs it. Without one, stockChanged fails.
+	Feed    *inventory.Feed
+	Log     *slog.Logger
+	Metrics *observe.Metrics
 	// Production turns introspection and the playground off.
 	Production bool
 }
@@ -39,14 +46,19 @@ type Resolver struct {
 
 // Costs for the complexity limit: what a list field is expected to hold, since its real
 // length is only known after running it. A storefront catalog page (20 products with
-// their variants and per-location availability, as in BenchmarkCatalogPage) costs 3,501.
+// their variants and per-location availability, as in BenchmarkCatalogPage) costs 3,501,
+// the same page of 100 products (the largest) 17,501; the limit lets that through and
+// refuses, e.g., 100 products with both availability and staff stock levels (32,701).
 const (
-	maxComplexity       = 5000
+	maxComplexity       = 20_000
 	variantsPerProduct  = 4
 	locationsPerVariant = 6
-	// defaultPageCost is the page size products gets when first is omitted (the
-	// catalog's default page).
+	// defaultPageCost is the page size a connection gets when first is omitted (the
+	// services' default page).
 	defaultPageCost = 20
+	// linesPerTransfer and expectedAlerts price the lists that are not paged.
+	linesPerTransfer = 10
+	expectedAlerts   = 50
 )
 
 // newSchema wires the resolvers, the @hasRole directive and the list costs into the
@@ -55,16 +67,27 @@ func newSchema(d Deps) graphql.ExecutableSchema {
 	cfg := Config{Resolvers: &Resolver{Deps: d}}
 	cfg.Directives.HasRole = hasRole
 	cfg.Complexity.Query.Products = func(child int, first *int, _, _ *string) int {
-		n := defaultPageCost
-		if first != nil {
-			n = min(max(*first, 1), catalog.MaxPage)
-		}
-		return listCost(n)(child)
+		return listCost(pageSize(first, catalog.MaxPage))(child)
 	}
 	cfg.Complexity.Query.Locations = func(child int, _ *location.Kind) int { return listCost(locationsPerVariant)(child) }
+	cfg.Complexity.Query.StockLevels = func(child int, skus []string, _ *string) int {
+		return listCost(len(skus) * locationsPerVariant)(child)
+	}
+	cfg.Complexity.Query.StockMovements = func(child int, _, _ *string, _ *inventory.Kind, _, _ *time.Time, first *int, _ *string) int {
+		return listCost(pageSize(first, inventory.MaxPage))(child)
+	}
+	cfg.Complexity.Query.Transfers = func(child int, _, _, _ *string, _ []string, first *int, _ *string) int {
+		return listCost(pageSize(first, inventory.MaxPage))(child)
+	}
+	cfg.Complexity.Query.LowStock = func(child int, _ *string, first *int, _ *string) int {
+		return listCost(pageSize(first, inventory.MaxPage))(child)
+	}
+	cfg.Complexity.Query.ExpiringStock = func(child int, _ *int, _ *string) int { return listCost(expectedAlerts)(child) }
+	cfg.Complexity.Query.StockDiscrepancies = func(child int, _, _ *string) int { return listCost(expectedAlerts)(child) }
 	cfg.Complexity.Product.Variants = listCost(variantsPerProduct)
 	cfg.Complexity.Variant.StockLevels = listCost(locationsPerVariant)
-	cfg.Complexity.Availability.ByLocation = listCost(locationsPerVariant)
+	cfg.Complexity.Availability.ByLocation = func(child int, _ *model.NearInput) int { return listCost(locationsPerVariant)(child) }
+	cfg.Complexity.Transfer.Lines = listCost(linesPerTransfer)
 	return NewExecutableSchema(cfg)
 }
 

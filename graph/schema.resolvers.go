@@ -15,10 +15,31 @@ import (
 	"atrium/internal/location"
 	"atrium/internal/staff"
 	"context"
+	"fmt"
+	"time"
 )
+
+func (r *availabilityResolver) ByLocation(ctx context.Context, obj *model.Availability, near *model.NearInput) ([]inventory.LocationAvailability, error) {
+	if near == nil {
+		return obj.Locations, nil
+	}
+	origin, err := r.origin(ctx, *near)
+	if err != nil {
+		return nil, err
+	}
+	return inventory.NearestFirst(obj.Locations, origin), nil
+}
 
 func (r *customerResolver) ID(ctx context.Context, obj *customer.Customer) (string, error) {
 	return encodeID(typeCustomer, obj.ID), nil
+}
+
+func (r *expiringLotResolver) Location(ctx context.Context, obj *inventory.ExpiringLot) (*location.Location, error) {
+	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
+}
+
+func (r *expiringLotResolver) Variant(ctx context.Context, obj *inventory.ExpiringLot) (*model.Variant, error) {
+	return ptr(load(ctx, loadersFrom(ctx).variant, obj.VariantID))
 }
 
 func (r *locationResolver) ID(ctx context.Context, obj *location.Location) (string, error) {
@@ -41,10 +62,6 @@ func (r *locationResolver) Coordinates(ctx context.Context, obj *location.Locati
 		return nil, nil
 	}
 	return &model.Coordinates{Latitude: *obj.Latitude, Longitude: *obj.Longitude}, nil
-}
-
-func (r *locationAvailabilityResolver) Location(ctx context.Context, obj *inventory.Availability) (*location.Location, error) {
-	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
 }
 
 func (r *mutationResolver) StaffLogin(ctx context.Context, login string, password string) (*model.AuthPayload, error) {
@@ -76,12 +93,98 @@ func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
 	return err == nil, err
 }
 
-func (r *productResolver) ID(ctx context.Context, obj *catalog.Product) (string, error) {
-	return encodeID(typeProduct, obj.ID), nil
+func (r *mutationResolver) AdjustStock(ctx context.Context, input model.AdjustStockInput) (*model.StockPayload, error) {
+	in := inventory.AdjustInput{IdempotencyKey: input.IdempotencyKey, Delta: input.Delta, Reason: input.Reason,
+		Kind: deref(input.Kind), Lot: deref(input.Lot), ExpiresOn: input.ExpiresOn}
+	var err error
+	if in.LocationID, in.VariantID, err = r.decodeLevel(ctx, input.LocationID, input.Sku); err != nil {
+		return stockPayload(inventory.Result{}, err)
+	}
+	return stockPayload(r.Inventory.Adjust(ctx, in))
 }
 
-func (r *productResolver) Variants(ctx context.Context, obj *catalog.Product) ([]catalog.Variant, error) {
-	return load(ctx, loadersFrom(ctx).variantsByProduct, obj.ID)
+func (r *mutationResolver) CountStock(ctx context.Context, input model.CountStockInput) (*model.StockPayload, error) {
+	in := inventory.CountInput{IdempotencyKey: input.IdempotencyKey, ExpectedOnHand: input.ExpectedOnHand,
+		CountedOnHand: input.CountedOnHand, Reason: deref(input.Reason), Lot: deref(input.Lot), ExpiresOn: input.ExpiresOn}
+	var err error
+	if in.LocationID, in.VariantID, err = r.decodeLevel(ctx, input.LocationID, input.Sku); err != nil {
+		return stockPayload(inventory.Result{}, err)
+	}
+	return stockPayload(r.Inventory.Count(ctx, in))
+}
+
+func (r *mutationResolver) SetStockPolicy(ctx context.Context, input model.SetStockPolicyInput) (*model.StockPayload, error) {
+	loc, variant, err := r.decodeLevel(ctx, input.LocationID, input.Sku)
+	var res inventory.Result
+	if err == nil {
+		res.Level, err = r.Inventory.SetStockPolicy(ctx, loc, variant, input.SafetyStock, input.ReorderPoint)
+	}
+	return stockPayload(res, err)
+}
+
+func (r *mutationResolver) CreateTransfer(ctx context.Context, input model.CreateTransferInput) (*model.TransferPayload, error) {
+	in := inventory.TransferInput{IdempotencyKey: input.IdempotencyKey, ExpectedArrival: input.ExpectedArrival,
+		Note: deref(input.Note), Lines: make([]inventory.TransferLineInput, len(input.Lines))}
+	skus := make([]string, len(input.Lines))
+	for i, l := range input.Lines {
+		skus[i], in.Lines[i].Qty = l.Sku, l.Quantity
+	}
+	ids, err := r.variantIDs(ctx, skus, func(i int) string { return fmt.Sprintf("lines.%d.sku", i) })
+	for i, id := range ids {
+		in.Lines[i].VariantID = id
+	}
+	if err == nil {
+		in.FromLocationID, err = decodeIDOf("fromLocationId", typeLocation, input.FromLocationID)
+	}
+	if err == nil {
+		in.ToLocationID, err = decodeIDOf("toLocationId", typeLocation, input.ToLocationID)
+	}
+	if err != nil {
+		return transferPayload(inventory.Transfer{}, err, "input")
+	}
+	t, err := r.Inventory.CreateTransfer(ctx, in)
+	return transferPayload(t, err, "input")
+}
+
+func (r *mutationResolver) ShipTransfer(ctx context.Context, id string) (*model.TransferPayload, error) {
+	tid, err := decodeIDOf("id", typeTransfer, id)
+	if err != nil {
+		return transferPayload(inventory.Transfer{}, err)
+	}
+	return transferPayload(r.Inventory.ShipTransfer(ctx, tid))
+}
+
+func (r *mutationResolver) ReceiveTransfer(ctx context.Context, input model.ReceiveTransferInput) (*model.TransferPayload, error) {
+	tid, err := decodeIDOf("id", typeTransfer, input.ID)
+	received := make([]inventory.ReceivedLine, len(input.Received))
+	skus := make([]string, len(input.Received))
+	for i, l := range input.Received {
+		skus[i], received[i].Qty, received[i].Lot = l.Sku, l.Quantity, deref(l.Lot)
+	}
+	if err == nil {
+		var ids []int64
+		ids, err = r.variantIDs(ctx, skus, func(i int) string { return fmt.Sprintf("received.%d.sku", i) })
+		for i, id := range ids {
+			received[i].VariantID = id
+		}
+	}
+	if err != nil {
+		return transferPayload(inventory.Transfer{}, err, "input")
+	}
+	t, err := r.Inventory.ReceiveTransfer(ctx, tid, received)
+	return transferPayload(t, err, "input")
+}
+
+func (r *mutationResolver) CancelTransfer(ctx context.Context, id string) (*model.TransferPayload, error) {
+	tid, err := decodeIDOf("id", typeTransfer, id)
+	if err != nil {
+		return transferPayload(inventory.Transfer{}, err)
+	}
+	return transferPayload(r.Inventory.CancelTransfer(ctx, tid))
+}
+
+func (r *productResolver) Variants(ctx context.Context, obj *model.Product) ([]model.Variant, error) {
+	return load(ctx, loadersFrom(ctx).variantsByProduct, obj.Product.ID)
 }
 
 func (r *productConnectionResolver) TotalCount(ctx context.Context, obj *model.ProductConnection) (int, error) {
@@ -106,6 +209,10 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 		node, err = r.Staff.Get(ctx, dbID)
 	case typeCustomer:
 		node, err = r.Customers.Get(ctx, dbID)
+	case typeTransfer:
+		node, err = load(ctx, l.transfer, dbID)
+	case typeMovement:
+		node, err = load(ctx, l.movement, dbID)
 	default:
 		return nil, apperr.Invalid("id", "%q is not a valid ID", id)
 	}
@@ -131,23 +238,21 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
-	r.prefetch(ctx, page.Products)
-	conn := &model.ProductConnection{
-		Edges:    make([]model.ProductEdge, len(page.Products)),
-		PageInfo: model.PageInfo{HasNextPage: page.HasNextPage},
-		Query:    q,
-	}
+	products := make([]model.Product, len(page.Products))
 	for i, p := range page.Products {
-		conn.Edges[i] = model.ProductEdge{Cursor: encodeID(typeCursor, p.ID), Node: p}
+		products[i] = wrapProduct(p)
 	}
-	if n := len(conn.Edges); n > 0 {
-		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
-		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
-	}
+	r.prefetch(ctx, products)
+	conn := &model.ProductConnection{Query: q}
+	var info *model.PageInfo
+	conn.Edges, info = edges(products, page.HasNextPage,
+		func(p *model.Product) string { return encodeID(typeCursor, p.Product.ID) },
+		func(c string, p *model.Product) model.ProductEdge { return model.ProductEdge{Cursor: c, Node: *p} })
+	conn.PageInfo = *info
 	return conn, nil
 }
 
-func (r *queryResolver) Product(ctx context.Context, id *string, handle *string) (*catalog.Product, error) {
+func (r *queryResolver) Product(ctx context.Context, id *string, handle *string) (*model.Product, error) {
 	switch {
 	case id != nil && handle == nil:
 		pid, err := decodeIDOf("id", typeProduct, *id)
@@ -158,14 +263,14 @@ func (r *queryResolver) Product(ctx context.Context, id *string, handle *string)
 	case handle != nil && id == nil:
 		p, err := r.Catalog.ProductByHandle(ctx, *handle)
 		if err == nil {
-			loadersFrom(ctx).product.Prime(p.ID, p)
+			loadersFrom(ctx).product.Prime(p.ID, wrapProduct(p))
 		}
-		return notFoundAsNil(p, err)
+		return notFoundAsNil(wrapProduct(p), err)
 	}
 	return nil, apperr.Invalid("", "give exactly one of id or handle")
 }
 
-func (r *queryResolver) Variant(ctx context.Context, id *string, sku *string, barcode *string) (*catalog.Variant, error) {
+func (r *queryResolver) Variant(ctx context.Context, id *string, sku *string, barcode *string) (*model.Variant, error) {
 	key := catalog.VariantKey{SKU: deref(sku), Barcode: deref(barcode)}
 	if id != nil {
 		var err error
@@ -173,11 +278,123 @@ func (r *queryResolver) Variant(ctx context.Context, id *string, sku *string, ba
 			return nil, err
 		}
 	}
-	return notFoundAsNil(r.Catalog.Variant(ctx, key))
+	v, err := r.Catalog.Variant(ctx, key)
+	return notFoundAsNil(wrapVariant(v), err)
 }
 
 func (r *queryResolver) Locations(ctx context.Context, kind *location.Kind) ([]location.Location, error) {
 	return r.Deps.Locations.List(ctx, location.Filter{Kind: kind})
+}
+
+func (r *queryResolver) StockLevels(ctx context.Context, skus []string, locationID *string) ([]inventory.Level, error) {
+	ids, loc, err := r.watchedLevels(ctx, skus, locationID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Inventory.LevelsFor(ctx, ids, loc)
+}
+
+func (r *queryResolver) StockMovements(ctx context.Context, variantID *string, locationID *string, kind *inventory.Kind, from *time.Time, to *time.Time, first *int, after *string) (*model.StockMovementConnection, error) {
+	f := inventory.MovementFilter{Kind: deref(kind), From: from, To: to, First: deref(first)}
+	var err error
+	if f.VariantID, err = optionalID("variantId", typeVariant, variantID); err != nil {
+		return nil, err
+	}
+	if f.LocationID, err = optionalID("locationId", typeLocation, locationID); err != nil {
+		return nil, err
+	}
+	if f.After, err = afterID(after); err != nil {
+		return nil, err
+	}
+	page, err := r.Inventory.Movements(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.StockMovementConnection{}
+	conn.Edges, conn.PageInfo = edges(page.Movements, page.HasNextPage,
+		func(m *inventory.Movement) string { return encodeID(typeCursor, m.ID) },
+		func(c string, m *inventory.Movement) model.StockMovementEdge {
+			return model.StockMovementEdge{Cursor: c, Node: m}
+		})
+	return conn, nil
+}
+
+func (r *queryResolver) Transfer(ctx context.Context, id string) (*inventory.Transfer, error) {
+	tid, err := decodeIDOf("id", typeTransfer, id)
+	if err != nil {
+		return nil, err
+	}
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).transfer, tid))
+}
+
+func (r *queryResolver) Transfers(ctx context.Context, locationID *string, fromLocationID *string, toLocationID *string, statuses []string, first *int, after *string) (*model.TransferConnection, error) {
+	f := inventory.TransferFilter{Statuses: statuses, First: deref(first)}
+	var err error
+	if f.LocationID, err = optionalID("locationId", typeLocation, locationID); err != nil {
+		return nil, err
+	}
+	if f.FromLocationID, err = optionalID("fromLocationId", typeLocation, fromLocationID); err != nil {
+		return nil, err
+	}
+	if f.ToLocationID, err = optionalID("toLocationId", typeLocation, toLocationID); err != nil {
+		return nil, err
+	}
+	if f.After, err = afterID(after); err != nil {
+		return nil, err
+	}
+	page, err := r.Inventory.Transfers(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.TransferConnection{}
+	conn.Edges, conn.PageInfo = edges(page.Transfers, page.HasNextPage,
+		func(t *inventory.Transfer) string { return encodeID(typeCursor, t.ID) },
+		func(c string, t *inventory.Transfer) model.TransferEdge {
+			return model.TransferEdge{Cursor: c, Node: t}
+		})
+	return conn, nil
+}
+
+func (r *queryResolver) LowStock(ctx context.Context, locationID *string, first *int, after *string) (*model.StockLevelConnection, error) {
+	f := inventory.LowStockFilter{First: deref(first)}
+	var err error
+	if f.LocationID, err = optionalID("locationId", typeLocation, locationID); err != nil {
+		return nil, err
+	}
+	if a := deref(after); a != "" {
+		if f.After, err = decodeLevelCursor("after", a); err != nil {
+			return nil, err
+		}
+	}
+	page, err := r.Inventory.LowStock(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.StockLevelConnection{}
+	conn.Edges, conn.PageInfo = edges(page.Levels, page.HasNextPage,
+		func(l *inventory.Level) string {
+			return encodeLevelCursor(inventory.LevelKey{LocationID: l.LocationID, VariantID: l.VariantID})
+		},
+		func(c string, l *inventory.Level) model.StockLevelEdge {
+			return model.StockLevelEdge{Cursor: c, Node: l}
+		})
+	return conn, nil
+}
+
+func (r *queryResolver) ExpiringStock(ctx context.Context, withinDays *int, locationID *string) ([]inventory.ExpiringLot, error) {
+	loc, err := optionalID("locationId", typeLocation, locationID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Inventory.ExpiringStock(ctx, inventory.ExpiringFilter{WithinDays: deref(withinDays), LocationID: loc})
+}
+
+func (r *queryResolver) StockDiscrepancies(ctx context.Context, locationID *string, status *string) ([]inventory.Discrepancy, error) {
+	loc, err := optionalID("locationId", typeLocation, locationID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Inventory.Discrepancies(ctx, inventory.DiscrepancyFilter{LocationID: loc, Status: deref(status)})
 }
 
 func (r *staffMemberResolver) ID(ctx context.Context, obj *staff.Member) (string, error) {
@@ -199,49 +416,119 @@ func (r *staffMemberResolver) HomeLocation(ctx context.Context, obj *staff.Membe
 	return ptr(load(ctx, loadersFrom(ctx).location, *obj.HomeLocationID))
 }
 
+func (r *stockDiscrepancyResolver) Location(ctx context.Context, obj *inventory.Discrepancy) (*location.Location, error) {
+	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
+}
+
+func (r *stockDiscrepancyResolver) Variant(ctx context.Context, obj *inventory.Discrepancy) (*model.Variant, error) {
+	return ptr(load(ctx, loadersFrom(ctx).variant, obj.VariantID))
+}
+
 func (r *stockLevelResolver) Location(ctx context.Context, obj *inventory.Level) (*location.Location, error) {
 	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
 }
 
-func (r *stockLevelResolver) Variant(ctx context.Context, obj *inventory.Level) (*catalog.Variant, error) {
+func (r *stockLevelResolver) Variant(ctx context.Context, obj *inventory.Level) (*model.Variant, error) {
 	return ptr(load(ctx, loadersFrom(ctx).variant, obj.VariantID))
 }
 
-func (r *variantResolver) ID(ctx context.Context, obj *catalog.Variant) (string, error) {
-	return encodeID(typeVariant, obj.ID), nil
+func (r *stockMovementResolver) ID(ctx context.Context, obj *inventory.Movement) (string, error) {
+	return encodeID(typeMovement, obj.ID), nil
 }
 
-func (r *variantResolver) Price(ctx context.Context, obj *catalog.Variant) (*model.Money, error) {
-	return &model.Money{Amount: obj.PriceAmount, Currency: obj.Currency}, nil
+func (r *stockMovementResolver) Location(ctx context.Context, obj *inventory.Movement) (*location.Location, error) {
+	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
 }
 
-func (r *variantResolver) Product(ctx context.Context, obj *catalog.Variant) (*catalog.Product, error) {
-	return ptr(load(ctx, loadersFrom(ctx).product, obj.ProductID))
+func (r *stockMovementResolver) Variant(ctx context.Context, obj *inventory.Movement) (*model.Variant, error) {
+	return ptr(load(ctx, loadersFrom(ctx).variant, obj.VariantID))
 }
 
-func (r *variantResolver) Availability(ctx context.Context, obj *catalog.Variant) (*model.Availability, error) {
-	byLocation, err := load(ctx, loadersFrom(ctx).availability, obj.ID)
+func (r *stockMovementResolver) Transfer(ctx context.Context, obj *inventory.Movement) (*inventory.Transfer, error) {
+	id, ok := obj.TransferID()
+	if !ok {
+		return nil, nil
+	}
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).transfer, id))
+}
+
+func (r *stockMovementResolver) Actor(ctx context.Context, obj *inventory.Movement) (model.Viewer, error) {
+	return movementActor(ctx, obj)
+}
+
+func (r *subscriptionResolver) StockChanged(ctx context.Context, skus []string, locationID *string) (<-chan *inventory.Level, error) {
+	if r.Feed == nil {
+		return nil, errNoFeed
+	}
+	ids, loc, err := r.watchedLevels(ctx, skus, locationID)
 	if err != nil {
 		return nil, err
 	}
-	a := &model.Availability{ByLocation: byLocation}
-	for _, l := range byLocation {
+	levels, err := r.Inventory.WatchLevels(ctx, r.Feed, ids, loc)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *inventory.Level)
+	go func() {
+		defer close(out)
+		for l := range levels {
+			select {
+			case out <- &l:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (r *transferResolver) ID(ctx context.Context, obj *inventory.Transfer) (string, error) {
+	return encodeID(typeTransfer, obj.ID), nil
+}
+
+func (r *transferResolver) FromLocation(ctx context.Context, obj *inventory.Transfer) (*location.Location, error) {
+	return ptr(load(ctx, loadersFrom(ctx).location, obj.FromLocationID))
+}
+
+func (r *transferResolver) ToLocation(ctx context.Context, obj *inventory.Transfer) (*location.Location, error) {
+	return ptr(load(ctx, loadersFrom(ctx).location, obj.ToLocationID))
+}
+
+func (r *transferResolver) CreatedBy(ctx context.Context, obj *inventory.Transfer) (*staff.Member, error) {
+	return transferCreator(ctx, obj)
+}
+
+func (r *transferLineResolver) Variant(ctx context.Context, obj *inventory.TransferLine) (*model.Variant, error) {
+	return ptr(load(ctx, loadersFrom(ctx).variant, obj.VariantID))
+}
+
+func (r *variantResolver) Product(ctx context.Context, obj *model.Variant) (*model.Product, error) {
+	return ptr(load(ctx, loadersFrom(ctx).product, obj.ProductID))
+}
+
+func (r *variantResolver) Availability(ctx context.Context, obj *model.Variant) (*model.Availability, error) {
+	locations, err := load(ctx, loadersFrom(ctx).availability, obj.Variant.ID)
+	if err != nil {
+		return nil, err
+	}
+	a := &model.Availability{Locations: locations}
+	for _, l := range locations {
 		a.Available += l.Available
 	}
 	return a, nil
 }
 
-func (r *variantResolver) StockLevels(ctx context.Context, obj *catalog.Variant) ([]inventory.Level, error) {
-	return load(ctx, loadersFrom(ctx).stockLevels, obj.ID)
+func (r *variantResolver) StockLevels(ctx context.Context, obj *model.Variant) ([]inventory.Level, error) {
+	return load(ctx, loadersFrom(ctx).stockLevels, obj.Variant.ID)
 }
+
+func (r *Resolver) Availability() AvailabilityResolver { return &availabilityResolver{r} }
 
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
-func (r *Resolver) Location() LocationResolver { return &locationResolver{r} }
+func (r *Resolver) ExpiringLot() ExpiringLotResolver { return &expiringLotResolver{r} }
 
-func (r *Resolver) LocationAvailability() LocationAvailabilityResolver {
-	return &locationAvailabilityResolver{r}
-}
+func (r *Resolver) Location() LocationResolver { return &locationResolver{r} }
 
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -255,19 +542,35 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) StaffMember() StaffMemberResolver { return &staffMemberResolver{r} }
 
+func (r *Resolver) StockDiscrepancy() StockDiscrepancyResolver { return &stockDiscrepancyResolver{r} }
+
 func (r *Resolver) StockLevel() StockLevelResolver { return &stockLevelResolver{r} }
+
+func (r *Resolver) StockMovement() StockMovementResolver { return &stockMovementResolver{r} }
+
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
+func (r *Resolver) Transfer() TransferResolver { return &transferResolver{r} }
+
+func (r *Resolver) TransferLine() TransferLineResolver { return &transferLineResolver{r} }
 
 func (r *Resolver) Variant() VariantResolver { return &variantResolver{r} }
 
 type (
-	customerResolver             struct{ *Resolver }
-	locationResolver             struct{ *Resolver }
-	locationAvailabilityResolver struct{ *Resolver }
-	mutationResolver             struct{ *Resolver }
-	productResolver              struct{ *Resolver }
-	productConnectionResolver    struct{ *Resolver }
-	queryResolver                struct{ *Resolver }
-	staffMemberResolver          struct{ *Resolver }
-	stockLevelResolver           struct{ *Resolver }
-	variantResolver              struct{ *Resolver }
+	availabilityResolver      struct{ *Resolver }
+	customerResolver          struct{ *Resolver }
+	expiringLotResolver       struct{ *Resolver }
+	locationResolver          struct{ *Resolver }
+	mutationResolver          struct{ *Resolver }
+	productResolver           struct{ *Resolver }
+	productConnectionResolver struct{ *Resolver }
+	queryResolver             struct{ *Resolver }
+	staffMemberResolver       struct{ *Resolver }
+	stockDiscrepancyResolver  struct{ *Resolver }
+	stockLevelResolver        struct{ *Resolver }
+	stockMovementResolver     struct{ *Resolver }
+	subscriptionResolver      struct{ *Resolver }
+	transferResolver          struct{ *Resolver }
+	transferLineResolver      struct{ *Resolver }
+	variantResolver           struct{ *Resolver }
 )

@@ -23,6 +23,28 @@ type Address struct {
 	Country string `json:"country"`
 }
 
+// A manual change of on-hand stock. Idempotent: the client generates idempotencyKey once
+// per intended change and sends the same key when it retries; a retry returns the first
+// result without a second effect, and the same key with a different request is a CONFLICT.
+type AdjustStockInput struct {
+	// Client-generated, 1 to 100 characters.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// Where. Associates and fulfilment staff adjust only at their home location.
+	LocationID string `json:"locationId"`
+	// Which variant.
+	Sku string `json:"sku"`
+	// Units to add (positive) or remove (negative). Refused with INSUFFICIENT_STOCK below zero or below what is reserved.
+	Delta int `json:"delta"`
+	// Why, e.g. found on the shelf.
+	Reason string `json:"reason"`
+	// ADJUSTMENT (the default), DAMAGE or RECEIPT.
+	Kind *inventory.Kind `json:"kind,omitempty"`
+	// Lot of a lot-tracked variant: required for units in; for units out, empty takes the first-expiring lot first.
+	Lot *string `json:"lot,omitempty"`
+	// Expiry date of a lot received for the first time.
+	ExpiresOn *time.Time `json:"expiresOn,omitempty"`
+}
+
 // The result of signing in or registering.
 type AuthPayload struct {
 	// Bearer token for `Authorization: Bearer <token>`; null when userErrors is not empty.
@@ -35,20 +57,58 @@ type AuthPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
-// Sellable stock of a variant.
-type Availability struct {
-	// Sellable now, summed over all active locations.
-	Available int `json:"available"`
-	// Sellable now at each active location that stocks the variant, by kind and code.
-	ByLocation []inventory.Availability `json:"byLocation"`
-}
-
 // A point on the map (WGS 84).
 type Coordinates struct {
 	// Degrees north, -90 to 90.
 	Latitude float64 `json:"latitude"`
 	// Degrees east, -180 to 180.
 	Longitude float64 `json:"longitude"`
+}
+
+// A point on the map (WGS 84).
+type CoordinatesInput struct {
+	// Degrees north, -90 to 90.
+	Latitude float64 `json:"latitude"`
+	// Degrees east, -180 to 180.
+	Longitude float64 `json:"longitude"`
+}
+
+// A cycle count: on hand becomes countedOnHand, provided it is still expectedOnHand (the
+// figure the counter was shown); otherwise the count is refused with STALE_COUNT, not
+// applied. Idempotent by key like adjustStock. It resolves the level's open discrepancies.
+type CountStockInput struct {
+	// Client-generated, 1 to 100 characters.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// Where. Associates and fulfilment staff count only at their home location.
+	LocationID string `json:"locationId"`
+	// Which variant.
+	Sku string `json:"sku"`
+	// On hand as shown to the counter.
+	ExpectedOnHand int `json:"expectedOnHand"`
+	// What was counted.
+	CountedOnHand int `json:"countedOnHand"`
+	// Why; defaults to cycle count.
+	Reason *string `json:"reason,omitempty"`
+	// Lot of a lot-tracked variant: the lot found units belong to, or missing units leave from (empty: first-expiring first).
+	Lot *string `json:"lot,omitempty"`
+	// Expiry date of a lot found for the first time.
+	ExpiresOn *time.Time `json:"expiresOn,omitempty"`
+}
+
+// A new transfer. Idempotent by key like adjustStock.
+type CreateTransferInput struct {
+	// Client-generated, 1 to 100 characters.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// Where the stock leaves.
+	FromLocationID string `json:"fromLocationId"`
+	// Where the stock goes.
+	ToLocationID string `json:"toLocationId"`
+	// When it should arrive.
+	ExpectedArrival *time.Time `json:"expectedArrival,omitempty"`
+	// Free text.
+	Note *string `json:"note,omitempty"`
+	// At least one line, one per variant.
+	Lines []TransferLineInput `json:"lines"`
 }
 
 // What a shopper enters to open an online account.
@@ -63,6 +123,15 @@ type CustomerRegisterInput struct {
 	Phone *string `json:"phone,omitempty"`
 }
 
+// Where to measure distances from: give exactly one of locationId (that location comes
+// first, then the others by distance from it) or coordinates (e.g. the shopper's position).
+type NearInput struct {
+	// A store or warehouse.
+	LocationID *string `json:"locationId,omitempty"`
+	// A point on the map.
+	Coordinates *CoordinatesInput `json:"coordinates,omitempty"`
+}
+
 // Where a page of a connection sits in the whole list.
 type PageInfo struct {
 	// Whether another page follows; fetch it with after: endCursor.
@@ -73,6 +142,112 @@ type PageInfo struct {
 	HasPreviousPage bool `json:"hasPreviousPage"`
 	// Cursor of the first edge of this page; null when the page is empty.
 	StartCursor *string `json:"startCursor,omitempty"`
+}
+
+// What arrived of a transfer. Lines not listed arrived with nothing.
+type ReceiveTransferInput struct {
+	// The transfer, IN_TRANSIT.
+	ID string `json:"id"`
+	// What arrived, per variant (and lot).
+	Received []ReceivedLineInput `json:"received"`
+}
+
+// Units of one variant that arrived.
+type ReceivedLineInput struct {
+	// Which variant.
+	Sku string `json:"sku"`
+	// Units that arrived; 0 or more.
+	Quantity int `json:"quantity"`
+	// The lot of a lot-tracked variant; empty takes the shipped lots first-expiring first.
+	Lot *string `json:"lot,omitempty"`
+}
+
+// A level's stock policy. Managers and admins only.
+type SetStockPolicyInput struct {
+	// Where.
+	LocationID string `json:"locationId"`
+	// Which variant.
+	Sku string `json:"sku"`
+	// Units online channels may not take (display stock).
+	SafetyStock int `json:"safetyStock"`
+	// Low-stock alert threshold; 0 turns the alert off.
+	ReorderPoint int `json:"reorderPoint"`
+}
+
+// A page of stock levels.
+type StockLevelConnection struct {
+	// The levels of this page, in order.
+	Edges []StockLevelEdge `json:"edges"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A stock level in a StockLevelConnection.
+type StockLevelEdge struct {
+	// Pass as after to get the levels following this one.
+	Cursor string `json:"cursor"`
+	// The stock level.
+	Node *inventory.Level `json:"node"`
+}
+
+// A page of stock movements.
+type StockMovementConnection struct {
+	// The movements of this page, newest first.
+	Edges []StockMovementEdge `json:"edges"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A movement in a StockMovementConnection.
+type StockMovementEdge struct {
+	// Pass as after to get the movements following this one.
+	Cursor string `json:"cursor"`
+	// The movement.
+	Node *inventory.Movement `json:"node"`
+}
+
+// The result of a stock change.
+type StockPayload struct {
+	// The level after the change (now, for a replayed request); null when userErrors is not empty.
+	StockLevel *inventory.Level `json:"stockLevel,omitempty"`
+	// The movements the change wrote (those of the first call, for a replayed request); none for a policy change.
+	Movements []inventory.Movement `json:"movements"`
+	// True when the idempotency key had been used for the same request: nothing new happened.
+	Replayed bool `json:"replayed"`
+	// What the user can fix: INVALID, NOT_FOUND, INSUFFICIENT_STOCK, STALE_COUNT, CONFLICT; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A page of transfers.
+type TransferConnection struct {
+	// The transfers of this page, newest first.
+	Edges []TransferEdge `json:"edges"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A transfer in a TransferConnection.
+type TransferEdge struct {
+	// Pass as after to get the transfers following this one.
+	Cursor string `json:"cursor"`
+	// The transfer.
+	Node *inventory.Transfer `json:"node"`
+}
+
+// A variant and quantity to transfer.
+type TransferLineInput struct {
+	// Which variant.
+	Sku string `json:"sku"`
+	// Units, at least 1.
+	Quantity int `json:"quantity"`
+}
+
+// The result of a transfer action.
+type TransferPayload struct {
+	// The transfer after the action; null when userErrors is not empty.
+	Transfer *inventory.Transfer `json:"transfer,omitempty"`
+	// What the user can fix: INVALID, NOT_FOUND, INSUFFICIENT_STOCK, TRANSFER_STATUS, CONFLICT; empty on success.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // A problem with a mutation's input that the user can fix.

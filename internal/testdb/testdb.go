@@ -66,6 +66,18 @@ func NewDemo(t testing.TB) *sqlx.DB {
 	})
 }
 
+// NewDemoDSN is NewDemo that also returns the database's DSN, for what opens connections
+// of its own to it: a second server's pool, a LISTEN.
+func NewDemoDSN(t testing.TB) (*sqlx.DB, string) {
+	t.Helper()
+	d := NewDemo(t)
+	var name string
+	if err := d.Get(&name, `SELECT current_database()`); err != nil {
+		t.Fatal(err)
+	}
+	return d, DSN(t, name)
+}
+
 // AdminDSN returns the DSN of the test server's maintenance database, starting the server
 // if needed.
 func AdminDSN(t testing.TB) string {

@@ -242,7 +242,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
-		go housekeeping(ctx, log, authSvc)
+		go housekeeping(ctx, log, authSvc, inventorySvc)
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
 		printWelcome(out, "http://"+ln.Addr().String(), cfg)
@@ -259,13 +259,21 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 	})
 }
 
-// housekeeping removes expired tokens and old login attempts once an hour.
-func housekeeping(ctx context.Context, log *slog.Logger, a *auth.Service) {
+// housekeeping runs the periodic jobs once an hour (and at start): it moves expired lots
+// out of stock and removes expired tokens and old login attempts. Each job is safe with
+// several servers running it at once.
+func housekeeping(ctx context.Context, log *slog.Logger, a *auth.Service, inv *inventory.Service) {
+	sys := actor.SystemContext(ctx)
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		if err := a.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("housekeeping", "err", err)
+			log.Warn("housekeeping: expired tokens", "err", err)
+		}
+		if n, err := inv.ExpireLots(sys, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: expired lots", "err", err)
+		} else if n > 0 {
+			log.Info("housekeeping: expired lots moved out of stock", "units", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -94,6 +95,7 @@ func envOr(key, def string) string {
 }
 
 func main() {
+	tuneGC()
 	cmd, args := "serve", os.Args[1:]
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -126,6 +128,18 @@ func main() {
 	if err != nil {
 		log.Error("atrium stopped", "err", err)
 		os.Exit(1)
+	}
+}
+
+// tuneGC trades memory for throughput unless the operator set GOGC/GOMEMLIMIT: on the
+// catalog page GOGC=400 with a 128 MiB soft limit took 2 cores from ~320 to ~480 req/s
+// (p99 ~600 → ~350 ms) for about 100 MB RSS under load (see README, Benchmarks).
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(128 << 20)
 	}
 }
 

@@ -320,9 +320,9 @@ func TestStockFields(t *testing.T) {
 							}
 						}
 						StockLevels []struct {
-							OnHand, Reserved, SafetyStock, Available int
-							Location                                 struct{ Code string }
-							Variant                                  struct{ SKU string }
+							OnHand, Reserved, SafetyStock, Expired, Available int
+							Location                                          struct{ Code string }
+							Variant                                           struct{ SKU string }
 						}
 					}
 				}
@@ -331,7 +331,7 @@ func TestStockFields(t *testing.T) {
 	}
 	a.query(a.token("associate"), `{ products(first: 10) { edges { node { variants { sku
 		availability { available byLocation { available location { code } } }
-		stockLevels { onHand reserved safetyStock available location { code } variant { sku } } } } } } }`, nil, &out)
+		stockLevels { onHand reserved safetyStock expired available location { code } variant { sku } } } } } } }`, nil, &out)
 	stocked := 0
 	for _, e := range out.Products.Edges {
 		for _, v := range e.Node.Variants {
@@ -346,7 +346,7 @@ func TestStockFields(t *testing.T) {
 				t.Errorf("%s: available %d, locations add up to %d", v.SKU, v.Availability.Available, sum)
 			}
 			for _, s := range v.StockLevels {
-				if s.Variant.SKU != v.SKU || s.Available != max(0, s.OnHand-s.Reserved-s.SafetyStock) {
+				if s.Variant.SKU != v.SKU || s.Available != max(0, s.OnHand-s.Reserved-s.SafetyStock-s.Expired) {
 					t.Errorf("%s: stock level %+v", v.SKU, s)
 				}
 			}

@@ -3,6 +3,8 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -27,11 +29,7 @@ func PrepareAvailabilities(ctx context.Context, d *sqlx.DB) (*Availabilities, er
 	// location is read once however many variants it stocks. The aggregates have no ORDER
 	// BY of their own (which cost as much as the rest): PostgreSQL feeds each input row to
 	// every aggregate of its group in turn, so the arrays' elements line up.
-	//
-	// l.* rather than a copy of the location package's column list: a column added to
-	// locations and location.Location is picked up here without a change, and a column
-	// without a field fails the scan loudly instead of leaving a field empty.
-	stmt, err := d.PreparexContext(ctx, `SELECT l.*, array_agg(s.variant_id) AS variant_ids,
+	stmt, err := d.PreparexContext(ctx, `SELECT `+locationColumns+`, array_agg(s.variant_id) AS variant_ids,
 			array_agg(s.on_hand) AS on_hand, array_agg(s.reserved) AS reserved,
 			array_agg(s.safety_stock) AS safety_stock, array_agg(`+expiredNow+`) AS expired
 		FROM stock_levels s JOIN locations l ON l.id = s.location_id AND l.active
@@ -43,6 +41,22 @@ func PrepareAvailabilities(ctx context.Context, d *sqlx.DB) (*Availabilities, er
 	}
 	return &Availabilities{stmt: stmt}, nil
 }
+
+// locationColumns selects a location.Location from locations l: the columns its db tags
+// name, derived from them so that a field added to Location is read here too. They are
+// spelled out rather than l.*, as a column that a newer server's migration adds during a
+// rolling deploy would change the prepared statement's result, which PostgreSQL refuses
+// ("cached plan must not change result type") until the old server restarts.
+var locationColumns = func() string {
+	t := reflect.TypeFor[location.Location]()
+	cols := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if c := t.Field(i).Tag.Get("db"); c != "" && c != "-" {
+			cols = append(cols, "l."+c)
+		}
+	}
+	return strings.Join(cols, ", ")
+}()
 
 // Close releases the prepared statement.
 func (a *Availabilities) Close() error { return a.stmt.Close() }

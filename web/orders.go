@@ -90,10 +90,10 @@ func (f orderFilter) url(after string, prev []string) string {
 }
 
 // query is the search f asks for, its days taken in zone.
-func (f orderFilter) query(zone *time.Location) order.SearchFilter {
-	q := order.SearchFilter{PaymentStatus: order.PaymentStatus(f.Payment), Filter: order.Filter{
+func (f orderFilter) query(zone *time.Location) order.Filter {
+	q := order.Filter{PaymentStatus: order.PaymentStatus(f.Payment),
 		Page: order.Page{First: orderPageSize}, Status: order.Status(f.Status), Channel: order.Channel(f.Channel),
-		Number: f.Number, Email: f.Email}}
+		Number: f.Number, Email: f.Email}
 	q.After, _ = strconv.ParseInt(f.Trail.After, 10, 64)
 	if f.Location.ID != nil {
 		q.LocationID = *f.Location.ID
@@ -209,7 +209,7 @@ type orderList struct {
 func (s *server) orderList(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	f := readOrderFilter(r)
-	page, err := s.Orders.Search(ctx, f.query(viewOf(ctx).Zone()))
+	page, err := s.Orders.List(ctx, f.query(viewOf(ctx).Zone()))
 	if err != nil {
 		return err
 	}
@@ -438,9 +438,9 @@ func inspectionPageURL(after string, prev []string) string {
 
 func (s *server) inspectionQueue(ctx context.Context, t trail) (inspectionQueue, error) {
 	var q inspectionQueue
-	f := order.SearchFilter{Filter: order.Filter{Status: order.OnHold, Page: order.Page{First: orderPageSize}}}
+	f := order.Filter{Status: order.OnHold, Page: order.Page{First: orderPageSize}}
 	f.After, _ = strconv.ParseInt(t.After, 10, 64)
-	page, err := s.Orders.Search(ctx, f)
+	page, err := s.Orders.List(ctx, f)
 	if err != nil {
 		return q, err
 	}

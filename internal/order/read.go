@@ -99,6 +99,8 @@ type Filter struct {
 	Email        string
 	PlacedFrom   *time.Time
 	PlacedBefore *time.Time
+	// PaymentStatus finds what is still unpaid (the till, the accountants).
+	PaymentStatus PaymentStatus
 }
 
 // OrderPage is one page of orders.
@@ -144,10 +146,10 @@ func (s *Service) list(ctx context.Context, f Filter) (OrderPage, error) {
 		       AND (f.location_id = $5 OR f.pickup_location_id = $5)))
 		  AND ($6 = '' OR o.number = upper($6)) AND ($7 = '' OR o.email = lower($7))
 		  AND ($8::timestamptz IS NULL OR o.created_at >= $8) AND ($9::timestamptz IS NULL OR o.created_at < $9)
-		  AND ($10 = 0 OR o.id < $10)
+		  AND ($10 = 0 OR o.id < $10) AND ($12 = '' OR o.payment_status = $12)
 		ORDER BY o.id DESC LIMIT $11`,
 		viewer(ctx), string(f.Status), string(f.Channel), f.CustomerID, f.LocationID, strings.TrimSpace(f.Number),
-		strings.TrimSpace(f.Email), f.PlacedFrom, f.PlacedBefore, f.After, first+1)
+		strings.TrimSpace(f.Email), f.PlacedFrom, f.PlacedBefore, f.After, first+1, string(f.PaymentStatus))
 	if err != nil {
 		return OrderPage{}, fmt.Errorf("list orders: %w", err)
 	}

@@ -9,7 +9,7 @@ import (
 	"atrium/internal/order"
 )
 
-func TestSearchAndQueueCount(t *testing.T) {
+func TestListByPaymentStatusAndQueueCount(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	sku, _ := f.variant(t, 50000, map[string]int{"WH-TAO": 10})
@@ -25,19 +25,19 @@ func TestSearchAndQueueCount(t *testing.T) {
 
 	for _, tt := range []struct {
 		name string
-		f    order.SearchFilter
+		f    order.Filter
 		want []order.Order
 	}{
-		{"everything, newest first", order.SearchFilter{}, []order.Order{held, paid, open}},
-		{"unpaid", order.SearchFilter{PaymentStatus: order.Unpaid}, []order.Order{held, open}},
-		{"partially paid", order.SearchFilter{PaymentStatus: order.PartiallyPaid}, []order.Order{paid}},
-		{"paid", order.SearchFilter{PaymentStatus: order.Paid}, nil},
-		{"held and unpaid", order.SearchFilter{PaymentStatus: order.Unpaid, Filter: order.Filter{Status: order.OnHold}}, []order.Order{held}},
-		{"by email", order.SearchFilter{Filter: order.Filter{Email: *open.Email}}, []order.Order{held, open}},
-		{"a page after", order.SearchFilter{Filter: order.Filter{Page: order.Page{After: held.ID, First: 1}}}, []order.Order{paid}},
+		{"everything, newest first", order.Filter{}, []order.Order{held, paid, open}},
+		{"unpaid", order.Filter{PaymentStatus: order.Unpaid}, []order.Order{held, open}},
+		{"partially paid", order.Filter{PaymentStatus: order.PartiallyPaid}, []order.Order{paid}},
+		{"paid", order.Filter{PaymentStatus: order.Paid}, nil},
+		{"held and unpaid", order.Filter{PaymentStatus: order.Unpaid, Status: order.OnHold}, []order.Order{held}},
+		{"by email", order.Filter{Email: *open.Email}, []order.Order{held, open}},
+		{"a page after", order.Filter{Page: order.Page{After: held.ID, First: 1}}, []order.Order{paid}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			page, err := f.svc.Search(f.as("accountant"), tt.f)
+			page, err := f.svc.List(f.as("accountant"), tt.f)
 			must(t, err)
 			var got, want []string
 			for _, o := range page.Orders {
@@ -57,7 +57,7 @@ func TestSearchAndQueueCount(t *testing.T) {
 	}
 	t.Run("staff only", func(t *testing.T) {
 		for ctx, code := range map[context.Context]apperr.Code{guest: apperr.CodeUnauthenticated, f.customer(f.mei): apperr.CodeForbidden} {
-			if _, err := f.svc.Search(ctx, order.SearchFilter{}); apperr.CodeOf(err) != code {
+			if _, err := f.svc.List(ctx, order.Filter{}); apperr.CodeOf(err) != code {
 				t.Errorf("search: %v, want %s", err, code)
 			}
 			if _, err := f.svc.OnHoldCount(ctx); apperr.CodeOf(err) != code {

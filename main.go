@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/mail"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -35,6 +36,7 @@ import (
 	"atrium/internal/customer"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/notify"
 	"atrium/internal/observe"
 	"atrium/internal/order"
 	"atrium/internal/password"
@@ -55,6 +57,8 @@ type config struct {
 	Production   bool
 	LogFormat    string
 	LogLevel     string
+	// SMTP sends the notifications outbox; with no SMTPAddr messages are logged instead.
+	SMTPAddr, SMTPFrom, SMTPUsername, SMTPPassword string
 }
 
 func loadConfig(args []string) (config, error) {
@@ -67,6 +71,10 @@ func loadConfig(args []string) (config, error) {
 		Production:   os.Getenv("ATRIUM_ENV") == "production",
 		LogFormat:    envOr("ATRIUM_LOG_FORMAT", "text"),
 		LogLevel:     envOr("ATRIUM_LOG_LEVEL", "info"),
+		SMTPAddr:     os.Getenv("ATRIUM_SMTP_ADDR"),
+		SMTPFrom:     envOr("ATRIUM_SMTP_FROM", "Atrium <no-reply@atrium.localhost>"),
+		SMTPUsername: os.Getenv("ATRIUM_SMTP_USERNAME"),
+		SMTPPassword: os.Getenv("ATRIUM_SMTP_PASSWORD"),
 	}
 	fs := flag.NewFlagSet("atrium", flag.ContinueOnError)
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL (DATABASE_URL); empty starts a private PostgreSQL")
@@ -80,6 +88,9 @@ func loadConfig(args []string) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if _, err := mail.ParseAddress(c.SMTPFrom); c.SMTPAddr != "" && err != nil {
+		return c, fmt.Errorf("ATRIUM_SMTP_FROM %q is not an email address (e.g. \"Shop <shop@example.com>\"): %v", c.SMTPFrom, err)
 	}
 	if c.Demo && len(c.DemoPassword) < password.MinLength {
 		return c, fmt.Errorf("ATRIUM_DEMO_PASSWORD must have at least %d characters", password.MinLength)
@@ -257,6 +268,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
 		go housekeeping(ctx, log, authSvc, inventorySvc)
+		go notify.NewDispatcher(d, mailer(cfg, log), log).Run(ctx, 5*time.Second)
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
 		printWelcome(out, "http://"+ln.Addr().String(), cfg)
@@ -271,6 +283,20 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 		defer cancel()
 		return srv.Shutdown(shutCtx)
 	})
+}
+
+// mailer is the notifications' sender: the configured SMTP server, else the log (demo and
+// development), with a warning in production where customers would miss their messages.
+func mailer(cfg config, log *slog.Logger) notify.Sender {
+	logged := notify.LogSender{Log: log}
+	if cfg.SMTPAddr == "" {
+		if cfg.Production {
+			log.Warn("ATRIUM_SMTP_ADDR is not set: notifications (pickup codes, one-time codes) are only logged")
+		}
+		return logged
+	}
+	return notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername,
+		Password: cfg.SMTPPassword, SMS: logged}
 }
 
 // housekeeping runs the periodic jobs once an hour (and at start): it moves expired lots

@@ -38,6 +38,11 @@ func TestLoadConfig(t *testing.T) {
 	if _, err := loadConfig([]string{"extra"}); err == nil {
 		t.Fatal("a stray argument is accepted")
 	}
+	t.Setenv("ATRIUM_SMTP_ADDR", "127.0.0.1:25")
+	t.Setenv("ATRIUM_SMTP_FROM", "shop at example")
+	if _, err := loadConfig(nil); err == nil || !strings.Contains(err.Error(), "ATRIUM_SMTP_FROM") {
+		t.Fatalf("a bad sender address gives %v, want an error naming ATRIUM_SMTP_FROM", err)
+	}
 }
 
 func TestIsLoopback(t *testing.T) {

@@ -43,6 +43,8 @@ import (
 	"atrium/internal/pgserver"
 	"atrium/internal/postgres"
 	"atrium/internal/promotion"
+	"atrium/internal/purchasing"
+	"atrium/internal/returns"
 	"atrium/internal/staff"
 	"atrium/web"
 )
@@ -218,8 +220,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 		customerSvc := customer.NewService(d)
 		staffSvc := staff.NewService(d, password.Default)
 		promotionSvc := promotion.NewService(d)
+		returnsSvc := returns.NewService(d, returns.Deps{Stock: inventorySvc}, returns.DefaultConfig())
 		orderSvc := order.NewService(d, order.Deps{Catalog: catalogSvc, Stock: inventorySvc, Locations: locationSvc,
-			Coupons: promotionSvc}, order.DefaultConfig())
+			Coupons: promotionSvc, StoreCredit: returnsSvc}, order.DefaultConfig())
 		metrics := observe.NewMetrics(d.DB)
 		// One LISTEN connection feeds every stockChanged subscription of this server.
 		stockFeed := inventory.NewFeed(dsn)
@@ -239,7 +242,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 		}
 		mux.Handle("/admin/", web.NewHandler(web.Deps{
 			DB: d, Auth: authSvc, Catalog: catalogSvc, Locations: locationSvc, Staff: staffSvc,
-			Customers: customerSvc, Inventory: inventorySvc, Orders: orderSvc, Coupons: promotionSvc, Log: log,
+			Customers: customerSvc, Inventory: inventorySvc, Orders: orderSvc, Coupons: promotionSvc, Returns: returnsSvc, Log: log,
+			Purchasing:   purchasing.NewService(d),
 			SecureCookie: cfg.Production || !isLoopback(cfg.Addr),
 		}))
 		mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))

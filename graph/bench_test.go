@@ -67,3 +67,37 @@ func catalogPage(b *testing.B) func() int {
 		return w.Body.Len()
 	}
 }
+
+// BenchmarkPlaceOrder places guest web orders of one line, shipped, through the whole
+// handler from 16 goroutines, as the load tool's order scenario does (without the
+// network): the API's share of the order path on top of the order service's.
+func BenchmarkPlaceOrder(b *testing.B) {
+	a := newAPI(b)
+	f := a.orderFixture()
+	sku := f.variant(20000, map[string]int{"WH-TAO": 1_000_000})
+	h := observe.Middleware(a.deps.Log, a.deps.Metrics, NewHandler(a.deps))
+	const mutation = `mutation Place($input: PlaceOrderInput!) {
+		placeOrder(input: $input) { order { id number status } replayed userErrors { field message code } } }`
+	b.ReportAllocs()
+	b.SetParallelism(8) // × GOMAXPROCS (2 here)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			in := shipOrder("WEB", sku, 1)
+			in["email"] = newKey() + "@example.com"
+			body, err := json.Marshal(map[string]any{"query": mutation, "variables": map[string]any{"input": in}})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusOK || bytes.Contains(w.Body.Bytes(), []byte(`"errors"`)) ||
+				!bytes.Contains(w.Body.Bytes(), []byte(`"userErrors":[]`)) {
+				b.Errorf("status %d: %s", w.Code, w.Body)
+				return
+			}
+		}
+	})
+}

@@ -257,7 +257,7 @@ func TestNodeRoundTrip(t *testing.T) {
 		}
 	})
 	t.Run("malformed", func(t *testing.T) {
-		for _, id := range []string{"12", "not base64!", encodeID("Order", 1), encodeID(typeCursor, 1)} {
+		for _, id := range []string{"12", "not base64!", encodeID("Invoice", 1), encodeID(typeCursor, 1)} {
 			res := a.send(request{query: `query($id: ID!) { node(id: $id) { id } }`, vars: map[string]any{"id": id}})
 			if res.code() != "INVALID" {
 				t.Errorf("node(%q): code %q, want INVALID", id, res.code())

@@ -23,7 +23,10 @@ import (
 	"atrium/internal/inventory"
 	"atrium/internal/location"
 	"atrium/internal/observe"
+	"atrium/internal/order"
 	"atrium/internal/password"
+	"atrium/internal/promotion"
+	"atrium/internal/returns"
 	"atrium/internal/staff"
 	"atrium/internal/testdb"
 )
@@ -61,11 +64,17 @@ func testDeps(t testing.TB, d *sqlx.DB) Deps {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { availability.Close() })
+	inv := inventory.NewService(d)
+	rets := returns.NewService(d, returns.Deps{Stock: inv}, returns.DefaultConfig())
+	orders := order.NewService(d, order.Deps{Catalog: catalog.NewService(d), Stock: inv, Locations: location.NewService(d),
+		Coupons: promotion.NewService(d), StoreCredit: rets}, order.DefaultConfig())
 	return Deps{
 		Auth:           auth.NewService(d, auth.Options{Password: password.Fast}),
 		Catalog:        catalog.NewService(d),
 		Locations:      location.NewService(d),
-		Inventory:      inventory.NewService(d),
+		Inventory:      inv,
+		Orders:         orders,
+		Returns:        rets,
 		Availabilities: availability,
 		Customers:      customer.NewService(d),
 		Staff:          staff.NewService(d, password.Fast),

@@ -14,6 +14,8 @@ import (
 	"atrium/internal/customer"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/order"
+	"atrium/internal/returns"
 	"atrium/internal/staff"
 )
 
@@ -35,6 +37,16 @@ type loaders struct {
 	transfer          *dataloadgen.Loader[int64, inventory.Transfer]
 	staff             *dataloadgen.Loader[int64, staff.Member]
 	customer          *dataloadgen.Loader[int64, customer.Customer]
+	order             *dataloadgen.Loader[int64, model.Order]
+	orderLines        *dataloadgen.Loader[int64, []order.Line]
+	fulfilments       *dataloadgen.Loader[int64, []order.Fulfilment]
+	allocations       *dataloadgen.Loader[int64, []order.Allocation]
+	orderEvents       *dataloadgen.Loader[int64, []order.Event]
+	payments          *dataloadgen.Loader[int64, []order.Payment]
+	fulfilmentView    *dataloadgen.Loader[int64, order.FulfilmentView]
+	returnsByOrder    *dataloadgen.Loader[int64, []returns.Return]
+	returnLines       *dataloadgen.Loader[int64, []returns.Line]
+	refunds           *dataloadgen.Loader[int64, []returns.Refund]
 }
 
 func newLoaders(d Deps) *loaders {
@@ -49,6 +61,16 @@ func newLoaders(d Deps) *loaders {
 		transfer:          one(d.Inventory.TransfersByIDs),
 		staff:             one(d.Staff.ByIDs),
 		customer:          one(d.Customers.ByIDs),
+		order:             one(wrapped(d.Orders.OrdersByIDs, wrapOrder)),
+		orderLines:        many(d.Orders.LinesByOrderIDs),
+		fulfilments:       many(d.Orders.FulfilmentsByOrderIDs),
+		allocations:       many(d.Orders.AllocationsByOrderIDs),
+		orderEvents:       many(d.Orders.EventsByOrderIDs),
+		payments:          many(d.Orders.PaymentsByOrderIDs),
+		fulfilmentView:    one(viewsByID(d.Orders)),
+		returnsByOrder:    many(d.Returns.ReturnsByOrderIDs),
+		returnLines:       many(d.Returns.LinesByReturnIDs),
+		refunds:           many(d.Returns.RefundsByReturnIDs),
 	}
 }
 
@@ -101,6 +123,18 @@ func many[V any](fetch batchFunc[[]V]) *dataloadgen.Loader[int64, []V] {
 		}
 		return out, nil
 	}, dataloadgen.WithWait(loaderWait))
+}
+
+// primeMany reads the lists of ids in one batch and primes l with them (an empty list for
+// an id without any); a failed read primes nothing.
+func primeMany[V any](ctx context.Context, l *dataloadgen.Loader[int64, []V], ids []int64, fetch batchFunc[[]V]) {
+	m, err := fetch(ctx, ids)
+	if err != nil {
+		return
+	}
+	for _, id := range ids {
+		l.Prime(id, m[id])
+	}
 }
 
 // load fetches one value through l, reporting a missing one as apperr.NotFound.

@@ -17,6 +17,8 @@ import (
 	"atrium/internal/inventory"
 	"atrium/internal/location"
 	"atrium/internal/observe"
+	"atrium/internal/order"
+	"atrium/internal/returns"
 	"atrium/internal/staff"
 )
 
@@ -32,7 +34,14 @@ type Deps struct {
 	Staff          *staff.Service
 	// Feed delivers the stock changes of every server to stockChanged subscriptions; the
 	// caller runs it. Without one, stockChanged fails.
-	Feed    *inventory.Feed
+	Feed *inventory.Feed
+	// Orders is the order book.
+	Orders *order.Service
+	// OrderFeed delivers the order changes of every server to orderUpdated subscriptions;
+	// the caller runs it (see NewOrderFeed). Without one, orderUpdated fails.
+	OrderFeed *OrderFeed
+	// Returns is returns, refunds and store credit.
+	Returns *returns.Service
 	Log     *slog.Logger
 	Metrics *observe.Metrics
 	// Production turns introspection and the playground off.
@@ -59,6 +68,22 @@ const (
 	// linesPerTransfer and expectedAlerts price the lists that are not paged.
 	linesPerTransfer = 10
 	expectedAlerts   = 50
+	// What an order is expected to hold, for the lists of an order that are not paged: a
+	// page of 20 orders with lines, fulfilments and their lines costs about 1,500.
+	linesPerOrder         = 5
+	fulfilmentsPerOrder   = 2
+	allocationsPerOrder   = 2
+	paymentsPerOrder      = 2
+	eventsPerOrder        = 10
+	discrepanciesPerOrder = 2
+	returnsPerOrder       = 1
+	refundsPerReturn      = 2
+	scansPerFulfilment    = 10
+	// A pick list walks up to pickGroups bins or categories of pickLinesPerGroup variants,
+	// each for a few fulfilments.
+	pickGroups        = 20
+	pickLinesPerGroup = 5
+	pickForPerLine    = 3
 )
 
 // newSchema wires the resolvers, the @hasRole directive and the list costs into the
@@ -88,6 +113,38 @@ func newSchema(d Deps) graphql.ExecutableSchema {
 	cfg.Complexity.Variant.StockLevels = listCost(locationsPerVariant)
 	cfg.Complexity.Availability.ByLocation = func(child int, _ *model.NearInput) int { return listCost(locationsPerVariant)(child) }
 	cfg.Complexity.Transfer.Lines = listCost(linesPerTransfer)
+	cfg.Complexity.Query.Orders = func(child int, first *int, _, _, _ *string, _ *order.Channel, _ *order.Status,
+		_ *order.PaymentStatus, _ *string, _, _ *time.Time) int {
+		return listCost(pageSize(first, order.MaxPage))(child)
+	}
+	cfg.Complexity.Customer.Orders = func(child int, first *int, _ *string) int {
+		return listCost(pageSize(first, order.MaxPage))(child)
+	}
+	cfg.Complexity.Order.Lines = listCost(linesPerOrder)
+	cfg.Complexity.Order.Fulfilments = listCost(fulfilmentsPerOrder)
+	cfg.Complexity.Order.Allocations = listCost(allocationsPerOrder)
+	cfg.Complexity.Order.Payments = listCost(paymentsPerOrder)
+	cfg.Complexity.Order.Events = listCost(eventsPerOrder)
+	cfg.Complexity.Fulfilment.Lines = listCost(linesPerOrder)
+	cfg.Complexity.Allocation.Lines = listCost(linesPerOrder)
+	cfg.Complexity.Allocation.Candidates = listCost(locationsPerVariant)
+	cfg.Complexity.Allocation.Discrepancies = listCost(discrepanciesPerOrder)
+	cfg.Complexity.AllocationCandidate.Lines = listCost(linesPerOrder)
+	cfg.Complexity.Order.Returns = listCost(returnsPerOrder)
+	cfg.Complexity.Fulfilment.Items = listCost(linesPerOrder)
+	cfg.Complexity.Fulfilment.Steps = listCost(eventsPerOrder)
+	cfg.Complexity.Fulfilment.Scans = listCost(scansPerFulfilment)
+	cfg.Complexity.Query.Fulfilments = func(child int, _ string, _ []order.FulfilmentStatus, first *int, _ *string) int {
+		return listCost(pageSize(first, order.MaxPage))(child)
+	}
+	cfg.Complexity.PickList.Groups = listCost(pickGroups)
+	cfg.Complexity.PickGroup.Lines = listCost(pickLinesPerGroup)
+	cfg.Complexity.PickLine.For = listCost(pickForPerLine)
+	cfg.Complexity.Query.Returns = func(child int, _ *string, _ *returns.Status, _ *string, first *int, _ *string) int {
+		return listCost(pageSize(first, returns.MaxPage))(child)
+	}
+	cfg.Complexity.Return.Lines = listCost(linesPerOrder)
+	cfg.Complexity.Return.Refunds = listCost(refundsPerReturn)
 	return NewExecutableSchema(cfg)
 }
 

@@ -7,17 +7,57 @@ package graph
 
 import (
 	"atrium/graph/model"
+	"atrium/internal/actor"
 	"atrium/internal/apperr"
 	"atrium/internal/auth"
 	"atrium/internal/catalog"
 	"atrium/internal/customer"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/order"
+	"atrium/internal/returns"
 	"atrium/internal/staff"
 	"context"
 	"fmt"
 	"time"
 )
+
+func (r *allocationResolver) Policy(ctx context.Context, obj *order.Allocation) (string, error) {
+	return obj.Explanation.Policy, nil
+}
+
+func (r *allocationResolver) Summary(ctx context.Context, obj *order.Allocation) (string, error) {
+	return obj.Explanation.Summary, nil
+}
+
+func (r *allocationResolver) Origin(ctx context.Context, obj *order.Allocation) (*model.Coordinates, error) {
+	if o := obj.Explanation.Origin; o != nil {
+		return &model.Coordinates{Latitude: o.Latitude, Longitude: o.Longitude}, nil
+	}
+	return nil, nil
+}
+
+func (r *allocationResolver) Lines(ctx context.Context, obj *order.Allocation) ([]order.ExplainedLine, error) {
+	if obj.Explanation.Lines == nil {
+		return []order.ExplainedLine{}, nil
+	}
+	return obj.Explanation.Lines, nil
+}
+
+func (r *allocationResolver) Candidates(ctx context.Context, obj *order.Allocation) ([]model.AllocationCandidate, error) {
+	return candidates(obj), nil
+}
+
+func (r *allocationResolver) Discrepancies(ctx context.Context, obj *order.Allocation) ([]order.Discrepancy, error) {
+	if obj.Explanation.Discrepancies == nil {
+		return []order.Discrepancy{}, nil
+	}
+	return obj.Explanation.Discrepancies, nil
+}
+
+func (r *allocationCandidateResolver) Location(ctx context.Context, obj *model.AllocationCandidate) (*location.Location, error) {
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).location, obj.LocationID))
+}
 
 func (r *availabilityResolver) ByLocation(ctx context.Context, obj *model.Availability, near *model.NearInput) ([]inventory.LocationAvailability, error) {
 	if near == nil {
@@ -34,12 +74,144 @@ func (r *customerResolver) ID(ctx context.Context, obj *customer.Customer) (stri
 	return encodeID(typeCustomer, obj.ID), nil
 }
 
+func (r *customerResolver) Orders(ctx context.Context, obj *customer.Customer, first *int, after *string) (*model.OrderConnection, error) {
+	page, err := orderPage(first, after)
+	if err != nil {
+		return nil, err
+	}
+	orders, err := r.Deps.Orders.ForCustomer(ctx, obj.ID, page)
+	if err != nil {
+		return nil, err
+	}
+	return r.orderConnection(ctx, orders), nil
+}
+
+func (r *customerResolver) StoreCredit(ctx context.Context, obj *customer.Customer) (*model.Money, error) {
+	b, err := r.Returns.StoreCredit(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.Money{Amount: b.Balance, Currency: b.Currency}, nil
+}
+
 func (r *expiringLotResolver) Location(ctx context.Context, obj *inventory.ExpiringLot) (*location.Location, error) {
 	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
 }
 
 func (r *expiringLotResolver) Variant(ctx context.Context, obj *inventory.ExpiringLot) (*model.Variant, error) {
 	return ptr(load(ctx, loadersFrom(ctx).variant, obj.VariantID))
+}
+
+func (r *fulfilmentResolver) ID(ctx context.Context, obj *model.Fulfilment) (string, error) {
+	return encodeID(typeFulfilment, obj.ID), nil
+}
+
+func (r *fulfilmentResolver) Location(ctx context.Context, obj *model.Fulfilment) (*location.Location, error) {
+	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
+}
+
+func (r *fulfilmentResolver) PickupLocation(ctx context.Context, obj *model.Fulfilment) (*location.Location, error) {
+	if obj.PickupLocationID == nil {
+		return nil, nil
+	}
+	return ptr(load(ctx, loadersFrom(ctx).location, *obj.PickupLocationID))
+}
+
+func (r *fulfilmentResolver) ShippingAddress(ctx context.Context, obj *model.Fulfilment) (*model.DeliveryAddress, error) {
+	return deliveryAddress(obj.ShipAddress), nil
+}
+
+func (r *fulfilmentResolver) Lines(ctx context.Context, obj *model.Fulfilment) ([]model.FulfilmentLine, error) {
+	return fulfilmentLines(ctx, &obj.Fulfilment)
+}
+
+func (r *fulfilmentResolver) Order(ctx context.Context, obj *model.Fulfilment) (*model.Order, error) {
+	return ptr(load(ctx, loadersFrom(ctx).order, obj.OrderID))
+}
+
+func (r *fulfilmentResolver) Carrier(ctx context.Context, obj *model.Fulfilment) (*string, error) {
+	if obj.View != nil {
+		return obj.View.Carrier, nil
+	}
+	return stepDetail(ctx, obj, order.EventShipped, "carrier")
+}
+
+func (r *fulfilmentResolver) TrackingNumber(ctx context.Context, obj *model.Fulfilment) (*string, error) {
+	if obj.View != nil {
+		return nilIfEmpty(obj.View.TrackingNumber), nil
+	}
+	return stepDetail(ctx, obj, order.EventShipped, "trackingNumber")
+}
+
+func (r *fulfilmentResolver) CancelReason(ctx context.Context, obj *model.Fulfilment) (*string, error) {
+	if obj.View != nil {
+		return obj.View.CancelReason, nil
+	}
+	if obj.Status != order.FulfilmentCancelled {
+		return nil, nil
+	}
+	return stepDetail(ctx, obj, order.EventFulfilmentCancelled, "reason")
+}
+
+func (r *fulfilmentResolver) Steps(ctx context.Context, obj *model.Fulfilment) ([]order.Event, error) {
+	return steps(ctx, obj)
+}
+
+func (r *fulfilmentResolver) Items(ctx context.Context, obj *model.Fulfilment) ([]model.FulfilmentItem, error) {
+	v, err := view(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	return fulfilmentItems(v), nil
+}
+
+func (r *fulfilmentResolver) Units(ctx context.Context, obj *model.Fulfilment) (int, error) {
+	v, err := view(ctx, obj)
+	if err != nil {
+		return 0, err
+	}
+	return v.Units(), nil
+}
+
+func (r *fulfilmentResolver) ScannedUnits(ctx context.Context, obj *model.Fulfilment) (int, error) {
+	v, err := view(ctx, obj)
+	if err != nil {
+		return 0, err
+	}
+	return v.ScannedUnits(), nil
+}
+
+func (r *fulfilmentResolver) Scans(ctx context.Context, obj *model.Fulfilment) ([]order.Scan, error) {
+	v, err := view(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	if v.Scans == nil {
+		// A page of the queue comes without its scans: read them.
+		full, err := load(ctx, loadersFrom(ctx).fulfilmentView, obj.ID)
+		return full.Scans, err
+	}
+	return v.Scans, nil
+}
+
+func (r *fulfilmentResolver) PickupCodeSent(ctx context.Context, obj *model.Fulfilment) (bool, error) {
+	v, err := view(ctx, obj)
+	if err != nil {
+		return false, err
+	}
+	return v.PickupCodeSent, nil
+}
+
+func (r *fulfilmentResolver) PickupCodeAttempts(ctx context.Context, obj *model.Fulfilment) (int, error) {
+	v, err := view(ctx, obj)
+	if err != nil {
+		return 0, err
+	}
+	return v.PickupCodeAttempts, nil
+}
+
+func (r *fulfilmentItemResolver) OrderLine(ctx context.Context, obj *model.FulfilmentItem) (*model.OrderLine, error) {
+	return orderLine(ctx, obj.OrderID, obj.OrderLineID)
 }
 
 func (r *locationResolver) ID(ctx context.Context, obj *location.Location) (string, error) {
@@ -183,6 +355,308 @@ func (r *mutationResolver) CancelTransfer(ctx context.Context, id string) (*mode
 	return transferPayload(r.Inventory.CancelTransfer(ctx, tid))
 }
 
+func (r *mutationResolver) PlaceOrder(ctx context.Context, input model.PlaceOrderInput) (*model.PlaceOrderPayload, error) {
+	in, err := placeOrderInput(input)
+	var o order.Order
+	if err == nil {
+		o, err = r.Deps.Orders.PlaceOrder(ctx, in)
+	}
+	if err != nil {
+		errs, err := userErrors(err, "input")
+		if err != nil {
+			return nil, err
+		}
+		return &model.PlaceOrderPayload{UserErrors: errs}, nil
+	}
+	// A guest sees the order just placed, and what it contains, in this answer only.
+	readCtx := ctx
+	if actor.From(ctx).Kind == actor.Anonymous {
+		readCtx = actor.SystemContext(ctx)
+	}
+	r.prefetchOrders(ctx, readCtx, []order.Order{o}, "order")
+	return &model.PlaceOrderPayload{Order: &model.Order{Order: o}, Replayed: o.Replayed, UserErrors: []model.UserError{}}, nil
+}
+
+func (r *mutationResolver) RecordPayment(ctx context.Context, input model.RecordPaymentInput) (*model.RecordPaymentPayload, error) {
+	in := order.PaymentInput{IdempotencyKey: input.IdempotencyKey, Method: input.Method, Amount: int64(input.Amount),
+		Tendered: int64(deref(input.Tendered)), Reference: deref(input.Reference)}
+	var err error
+	var res order.PaymentResult
+	if in.OrderID, err = decodeIDOf("orderId", typeOrder, input.OrderID); err == nil {
+		res, err = r.Deps.Orders.RecordPayment(ctx, in)
+	}
+	if err != nil {
+		errs, err := userErrors(err, "input")
+		if err != nil {
+			return nil, err
+		}
+		return &model.RecordPaymentPayload{UserErrors: errs}, nil
+	}
+	return &model.RecordPaymentPayload{Payment: &model.Payment{Payment: res.Payment}, Order: &model.Order{Order: res.Order},
+		Replayed: res.Replayed, UserErrors: []model.UserError{}}, nil
+}
+
+func (r *mutationResolver) ReleaseOrder(ctx context.Context, id string, note string) (*model.OrderPayload, error) {
+	oid, err := decodeIDOf("id", typeOrder, id)
+	if err != nil {
+		return orderPayload(order.Order{}, err)
+	}
+	return orderPayload(r.Deps.Orders.Release(ctx, oid, note))
+}
+
+func (r *mutationResolver) CancelOrder(ctx context.Context, id string, note string) (*model.OrderPayload, error) {
+	oid, err := decodeIDOf("id", typeOrder, id)
+	if err != nil {
+		return orderPayload(order.Order{}, err)
+	}
+	return orderPayload(r.Deps.Orders.Cancel(ctx, oid, note))
+}
+
+func (r *mutationResolver) StartPicking(ctx context.Context, id string) (*model.FulfilmentPayload, error) {
+	return fulfilmentStep(id, func(fid int64) (order.FulfilmentView, error) { return r.Deps.Orders.StartPicking(ctx, fid) })
+}
+
+func (r *mutationResolver) ScanToPack(ctx context.Context, input model.ScanToPackInput) (*model.ScanToPackPayload, error) {
+	fid, err := decodeIDOf("fulfilmentId", typeFulfilment, input.FulfilmentID)
+	var res order.ScanResult
+	if err == nil {
+		res, err = r.Deps.Orders.Scan(ctx, order.ScanInput{FulfilmentID: fid, Code: input.Code, IdempotencyKey: deref(input.IdempotencyKey)})
+	}
+	if err != nil {
+		errs, err := userErrors(err, "input")
+		if err != nil {
+			return nil, err
+		}
+		return &model.ScanToPackPayload{UserErrors: errs}, nil
+	}
+	f := model.WrapView(res.Fulfilment)
+	return &model.ScanToPackPayload{Item: &model.FulfilmentItem{FulfilmentItem: res.Item, OrderID: res.Fulfilment.OrderID},
+		Complete: res.Complete, Replayed: res.Replayed, Fulfilment: &f, UserErrors: []model.UserError{}}, nil
+}
+
+func (r *mutationResolver) PackFulfilment(ctx context.Context, id string, overrideReason *string) (*model.FulfilmentPayload, error) {
+	fid, err := decodeIDOf("id", typeFulfilment, id)
+	if err != nil {
+		return fulfilmentPayload(order.FulfilmentView{}, err, nil)
+	}
+	if overrideReason != nil {
+		v, err := r.Deps.Orders.PackOverride(ctx, fid, *overrideReason)
+		return fulfilmentPayload(v, err, map[string]string{"reason": "overrideReason"})
+	}
+	v, err := r.Deps.Orders.Pack(ctx, fid)
+	return fulfilmentPayload(v, err, nil)
+}
+
+func (r *mutationResolver) ShipFulfilment(ctx context.Context, input model.ShipFulfilmentInput) (*model.FulfilmentPayload, error) {
+	fid, err := decodeIDOf("id", typeFulfilment, input.ID)
+	var v order.FulfilmentView
+	if err == nil {
+		v, err = r.Deps.Orders.Ship(ctx, order.ShipInput{FulfilmentID: fid, Carrier: input.Carrier, TrackingNumber: deref(input.TrackingNumber)})
+	}
+	return fulfilmentPayload(v, err, nil, "input")
+}
+
+func (r *mutationResolver) MarkDelivered(ctx context.Context, id string) (*model.FulfilmentPayload, error) {
+	return fulfilmentStep(id, func(fid int64) (order.FulfilmentView, error) { return r.Deps.Orders.MarkDelivered(ctx, fid) })
+}
+
+func (r *mutationResolver) ReceiveAtStore(ctx context.Context, id string) (*model.FulfilmentPayload, error) {
+	return fulfilmentStep(id, func(fid int64) (order.FulfilmentView, error) { return r.Deps.Orders.ReceiveAtStore(ctx, fid) })
+}
+
+func (r *mutationResolver) MarkReady(ctx context.Context, id string) (*model.FulfilmentPayload, error) {
+	return fulfilmentStep(id, func(fid int64) (order.FulfilmentView, error) { return r.Deps.Orders.ReadyForPickup(ctx, fid) })
+}
+
+func (r *mutationResolver) Collect(ctx context.Context, input model.CollectInput) (*model.FulfilmentPayload, error) {
+	names := map[string]string{"code": "pickupCode", "reason": "overrideReason"}
+	fid, err := decodeIDOf("id", typeFulfilment, input.ID)
+	var v order.FulfilmentView
+	switch {
+	case err != nil:
+	case input.OverrideReason != nil && input.PickupCode != nil:
+		err = apperr.List{apperr.Invalid("overrideReason", "give the pickup code or a manager's override reason, not both")}
+	case input.OverrideReason != nil:
+		v, err = r.Deps.Orders.CollectOverride(ctx, fid, *input.OverrideReason)
+	case deref(input.PickupCode) == "":
+		err = apperr.List{apperr.Invalid("code", "enter the pickup code the customer received")}
+	default:
+		v, err = r.Deps.Orders.Collect(ctx, fid, *input.PickupCode)
+	}
+	return fulfilmentPayload(v, err, names, "input")
+}
+
+func (r *mutationResolver) CancelFulfilment(ctx context.Context, id string, reason string) (*model.FulfilmentPayload, error) {
+	return fulfilmentStep(id, func(fid int64) (order.FulfilmentView, error) {
+		return r.Deps.Orders.CancelFulfilment(ctx, fid, reason)
+	})
+}
+
+func (r *mutationResolver) CancelOrderLines(ctx context.Context, input model.CancelOrderLinesInput) (*model.OrderPayload, error) {
+	oid, err := decodeIDOf("orderId", typeOrder, input.OrderID)
+	var lines []order.LineQuantity
+	if err == nil {
+		lines, err = lineQuantities(input.Lines)
+	}
+	var o order.Order
+	if err == nil {
+		o, err = r.Deps.Orders.CancelLines(ctx, order.CancelLinesInput{OrderID: oid, Lines: lines, Reason: input.Reason})
+	}
+	return orderPayload(o, err, "input")
+}
+
+func (r *mutationResolver) RerouteFulfilment(ctx context.Context, input model.RerouteFulfilmentInput) (*model.FulfilmentPayload, error) {
+	in := order.RerouteInput{Reason: input.Reason}
+	var errs apperr.List
+	var err error
+	if in.FulfilmentID, err = decodeIDOf("id", typeFulfilment, input.ID); err != nil {
+		errs = append(errs, err.(*apperr.Error))
+	}
+	if in.LocationID, err = decodeIDOf("locationId", typeLocation, input.LocationID); err != nil {
+		errs = append(errs, err.(*apperr.Error))
+	}
+	if in.Lines, err = lineQuantities(input.Lines); err != nil {
+		errs = append(errs, err.(apperr.List)...)
+	}
+	var v order.FulfilmentView
+	if err = errs.Err(); err == nil {
+		v, err = r.Deps.Orders.Reroute(ctx, in)
+	}
+	return fulfilmentPayload(v, err, nil, "input")
+}
+
+func (r *mutationResolver) CreateReturn(ctx context.Context, input model.CreateReturnInput) (*model.ReturnPayload, error) {
+	in, err := returnInput(input)
+	var d returns.Detail
+	if err == nil {
+		d, err = r.Deps.Returns.Create(ctx, in)
+	}
+	return r.returnPayload(ctx, d, err, nil, "input")
+}
+
+func (r *mutationResolver) SetReturnDisposition(ctx context.Context, input model.SetReturnDispositionInput) (*model.ReturnPayload, error) {
+	lid, err := decodeIDOf("returnLineId", typeReturnLine, input.ReturnLineID)
+	var d returns.Detail
+	if err == nil {
+		d, err = r.Deps.Returns.SetDisposition(ctx, returns.DispositionInput{ReturnLineID: lid, Disposition: input.Disposition,
+			Lot: deref(input.Lot), Note: deref(input.Note)})
+	}
+	return r.returnPayload(ctx, d, err, map[string]string{"returnId": "returnLineId"}, "input")
+}
+
+func (r *mutationResolver) CloseReturn(ctx context.Context, id string, note *string) (*model.ReturnPayload, error) {
+	rid, err := decodeIDOf("id", typeReturn, id)
+	var d returns.Detail
+	if err == nil {
+		d, err = r.Deps.Returns.Close(ctx, rid, deref(note))
+	}
+	return r.returnPayload(ctx, d, err, map[string]string{"returnId": "id"})
+}
+
+func (r *mutationResolver) Refund(ctx context.Context, input model.RefundInput) (*model.RefundPayload, error) {
+	rid, err := decodeIDOf("returnId", typeReturn, input.ReturnID)
+	var res returns.RefundResult
+	if err == nil {
+		res, err = r.Deps.Returns.Refund(ctx, returns.RefundInput{IdempotencyKey: input.IdempotencyKey, ReturnID: rid,
+			To: input.To, Reference: deref(input.Reference)})
+	}
+	if err != nil {
+		errs, err := userErrors(err, "input")
+		if err != nil {
+			return nil, err
+		}
+		return &model.RefundPayload{Refunds: []model.Refund{}, UserErrors: errs}, nil
+	}
+	loadersFrom(ctx).refunds.Clear(res.Return.ID)
+	return &model.RefundPayload{Refunds: wrapRefunds(res.Refunds), Return: &model.Return{Return: res.Return},
+		Replayed: res.Replayed, UserErrors: []model.UserError{}}, nil
+}
+
+func (r *orderResolver) Customer(ctx context.Context, obj *model.Order) (*customer.Customer, error) {
+	if obj.CustomerID == nil {
+		return nil, nil
+	}
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).customer, *obj.CustomerID))
+}
+
+func (r *orderResolver) Location(ctx context.Context, obj *model.Order) (*location.Location, error) {
+	if obj.LocationID == nil {
+		return nil, nil
+	}
+	return ptr(load(ctx, loadersFrom(ctx).location, *obj.LocationID))
+}
+
+func (r *orderResolver) Lines(ctx context.Context, obj *model.Order) ([]model.OrderLine, error) {
+	return orderLines(ctx, &obj.Order)
+}
+
+func (r *orderResolver) Fulfilments(ctx context.Context, obj *model.Order) ([]model.Fulfilment, error) {
+	fs, err := load(ctx, loadersFrom(ctx).fulfilments, obj.Order.ID)
+	out := make([]model.Fulfilment, len(fs))
+	for i, f := range fs {
+		out[i] = model.Fulfilment{Fulfilment: f}
+	}
+	return out, err
+}
+
+func (r *orderResolver) Allocations(ctx context.Context, obj *model.Order) ([]order.Allocation, error) {
+	return load(ctx, loadersFrom(ctx).allocations, obj.Order.ID)
+}
+
+func (r *orderResolver) Payments(ctx context.Context, obj *model.Order) ([]model.Payment, error) {
+	ps, err := load(ctx, loadersFrom(ctx).payments, obj.Order.ID)
+	out := make([]model.Payment, len(ps))
+	for i, p := range ps {
+		out[i] = model.Payment{Payment: p}
+	}
+	return out, err
+}
+
+func (r *orderResolver) Events(ctx context.Context, obj *model.Order) ([]order.Event, error) {
+	return load(ctx, loadersFrom(ctx).orderEvents, obj.Order.ID)
+}
+
+func (r *orderResolver) Returns(ctx context.Context, obj *model.Order) ([]model.Return, error) {
+	rs, err := load(ctx, loadersFrom(ctx).returnsByOrder, obj.Order.ID)
+	out := make([]model.Return, len(rs))
+	for i, ret := range rs {
+		out[i] = model.Return{Return: ret}
+	}
+	return out, err
+}
+
+func (r *orderEventResolver) Actor(ctx context.Context, obj *order.Event) (*string, error) {
+	return eventActor(ctx, obj), nil
+}
+
+func (r *orderEventResolver) FulfilmentID(ctx context.Context, obj *order.Event) (*string, error) {
+	if obj.FulfilmentID == nil {
+		return nil, nil
+	}
+	id := encodeID(typeFulfilment, *obj.FulfilmentID)
+	return &id, nil
+}
+
+func (r *orderLineResolver) Variant(ctx context.Context, obj *model.OrderLine) (*model.Variant, error) {
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).variant, obj.VariantID))
+}
+
+func (r *packScanResolver) Actor(ctx context.Context, obj *order.Scan) (*string, error) {
+	return nonEmpty(obj.ActorName), nil
+}
+
+func (r *pickForResolver) FulfilmentID(ctx context.Context, obj *order.PickFor) (string, error) {
+	return encodeID(typeFulfilment, obj.FulfilmentID), nil
+}
+
+func (r *pickGroupResolver) Bin(ctx context.Context, obj *order.PickGroup) (*string, error) {
+	return nonEmpty(obj.Bin), nil
+}
+
+func (r *pickListResolver) Location(ctx context.Context, obj *order.PickList) (*location.Location, error) {
+	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
+}
+
 func (r *productResolver) Variants(ctx context.Context, obj *model.Product) ([]model.Variant, error) {
 	return load(ctx, loadersFrom(ctx).variantsByProduct, obj.Product.ID)
 }
@@ -213,6 +687,14 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 		node, err = load(ctx, l.transfer, dbID)
 	case typeMovement:
 		node, err = load(ctx, l.movement, dbID)
+	case typeOrder:
+		node, err = load(ctx, l.order, dbID)
+	case typeReturn:
+		var d returns.Detail
+		if d, err = r.Deps.Returns.Detail(ctx, dbID); err == nil {
+			primeReturn(ctx, d)
+			node = model.Return{Return: d.Return}
+		}
 	default:
 		return nil, apperr.Invalid("id", "%q is not a valid ID", id)
 	}
@@ -397,6 +879,147 @@ func (r *queryResolver) StockDiscrepancies(ctx context.Context, locationID *stri
 	return r.Inventory.Discrepancies(ctx, inventory.DiscrepancyFilter{LocationID: loc, Status: deref(status)})
 }
 
+func (r *queryResolver) Order(ctx context.Context, id string) (*model.Order, error) {
+	oid, err := decodeIDOf("id", typeOrder, id)
+	if err != nil {
+		return nil, err
+	}
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).order, oid))
+}
+
+func (r *queryResolver) OrderByNumber(ctx context.Context, number string) (*model.Order, error) {
+	o, err := r.Deps.Orders.OrderByNumber(ctx, number)
+	if err != nil {
+		return nil, nilIfNotFound(err)
+	}
+	loadersFrom(ctx).order.Prime(o.ID, wrapOrder(o))
+	return &model.Order{Order: o}, nil
+}
+
+func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, search *string, customerID *string, channel *order.Channel, status *order.Status, paymentStatus *order.PaymentStatus, locationID *string, from *time.Time, to *time.Time) (*model.OrderConnection, error) {
+	f, err := orderFilter(first, after, search, customerID, channel, status, paymentStatus, locationID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Deps.Orders.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return r.orderConnection(ctx, page), nil
+}
+
+func (r *queryResolver) Fulfilment(ctx context.Context, id string) (*model.Fulfilment, error) {
+	fid, err := decodeIDOf("id", typeFulfilment, id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.Deps.Orders.FulfilmentByID(ctx, fid)
+	if err != nil {
+		return nil, nilIfNotFound(err)
+	}
+	f := model.WrapView(v)
+	return &f, nil
+}
+
+func (r *queryResolver) Fulfilments(ctx context.Context, locationID string, statuses []order.FulfilmentStatus, first *int, after *string) (*model.FulfilmentConnection, error) {
+	f := order.QueueFilter{Statuses: statuses, First: deref(first)}
+	var err error
+	if f.LocationID, err = decodeIDOf("locationId", typeLocation, locationID); err != nil {
+		return nil, err
+	}
+	if f.After, err = afterID(after); err != nil {
+		return nil, err
+	}
+	page, err := r.Deps.Orders.Fulfilments(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	fs := make([]model.Fulfilment, len(page.Fulfilments))
+	for i, v := range page.Fulfilments {
+		fs[i] = model.WrapView(v)
+	}
+	conn := &model.FulfilmentConnection{}
+	conn.Edges, conn.PageInfo = edges(fs, page.HasNextPage,
+		func(f *model.Fulfilment) string { return encodeID(typeCursor, f.ID) },
+		func(c string, f *model.Fulfilment) model.FulfilmentEdge {
+			return model.FulfilmentEdge{Cursor: c, Node: f}
+		})
+	return conn, nil
+}
+
+func (r *queryResolver) PickList(ctx context.Context, locationID string) (*order.PickList, error) {
+	lid, err := decodeIDOf("locationId", typeLocation, locationID)
+	if err != nil {
+		return nil, err
+	}
+	return ptr(r.Deps.Orders.PickList(ctx, lid))
+}
+
+func (r *queryResolver) Return(ctx context.Context, id string) (*model.Return, error) {
+	rid, err := decodeIDOf("id", typeReturn, id)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.Deps.Returns.Detail(ctx, rid)
+	if err != nil {
+		return nil, nilIfNotFound(err)
+	}
+	primeReturn(ctx, d)
+	return &model.Return{Return: d.Return}, nil
+}
+
+func (r *queryResolver) Returns(ctx context.Context, locationID *string, status *returns.Status, orderID *string, first *int, after *string) (*model.ReturnConnection, error) {
+	f := returns.Filter{Status: deref(status), First: deref(first)}
+	var err error
+	if locationID != nil {
+		if f.LocationID, err = decodeIDOf("locationId", typeLocation, *locationID); err != nil {
+			return nil, err
+		}
+	}
+	if orderID != nil {
+		if f.OrderID, err = decodeIDOf("orderId", typeOrder, *orderID); err != nil {
+			return nil, err
+		}
+	}
+	if f.After, err = afterID(after); err != nil {
+		return nil, err
+	}
+	page, err := r.Deps.Returns.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	rs := make([]model.Return, len(page.Returns))
+	for i, ret := range page.Returns {
+		rs[i] = model.Return{Return: ret}
+	}
+	conn := &model.ReturnConnection{}
+	conn.Edges, conn.PageInfo = edges(rs, page.HasNextPage,
+		func(ret *model.Return) string { return encodeID(typeCursor, ret.Return.ID) },
+		func(c string, ret *model.Return) model.ReturnEdge { return model.ReturnEdge{Cursor: c, Node: ret} })
+	return conn, nil
+}
+
+func (r *returnResolver) Order(ctx context.Context, obj *model.Return) (*model.Order, error) {
+	return ptr(load(ctx, loadersFrom(ctx).order, obj.OrderID))
+}
+
+func (r *returnResolver) Location(ctx context.Context, obj *model.Return) (*location.Location, error) {
+	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
+}
+
+func (r *returnResolver) Lines(ctx context.Context, obj *model.Return) ([]model.ReturnLine, error) {
+	return returnLines(ctx, obj)
+}
+
+func (r *returnResolver) Refunds(ctx context.Context, obj *model.Return) ([]model.Refund, error) {
+	rs, err := load(ctx, loadersFrom(ctx).refunds, obj.Return.ID)
+	return wrapRefunds(rs), err
+}
+
+func (r *returnLineResolver) OrderLine(ctx context.Context, obj *model.ReturnLine) (*model.OrderLine, error) {
+	return orderLine(ctx, obj.OrderID, obj.OrderLineID)
+}
+
 func (r *staffMemberResolver) ID(ctx context.Context, obj *staff.Member) (string, error) {
 	return encodeID(typeStaffMember, obj.ID), nil
 }
@@ -482,6 +1105,17 @@ func (r *subscriptionResolver) StockChanged(ctx context.Context, skus []string, 
 	return out, nil
 }
 
+func (r *subscriptionResolver) OrderUpdated(ctx context.Context, id string) (<-chan *model.Order, error) {
+	if r.OrderFeed == nil {
+		return nil, errNoOrderFeed
+	}
+	oid, err := decodeIDOf("id", typeOrder, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.watchOrder(ctx, oid)
+}
+
 func (r *transferResolver) ID(ctx context.Context, obj *inventory.Transfer) (string, error) {
 	return encodeID(typeTransfer, obj.ID), nil
 }
@@ -522,15 +1156,39 @@ func (r *variantResolver) StockLevels(ctx context.Context, obj *model.Variant) (
 	return load(ctx, loadersFrom(ctx).stockLevels, obj.Variant.ID)
 }
 
+func (r *Resolver) Allocation() AllocationResolver { return &allocationResolver{r} }
+
+func (r *Resolver) AllocationCandidate() AllocationCandidateResolver {
+	return &allocationCandidateResolver{r}
+}
+
 func (r *Resolver) Availability() AvailabilityResolver { return &availabilityResolver{r} }
 
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
 func (r *Resolver) ExpiringLot() ExpiringLotResolver { return &expiringLotResolver{r} }
 
+func (r *Resolver) Fulfilment() FulfilmentResolver { return &fulfilmentResolver{r} }
+
+func (r *Resolver) FulfilmentItem() FulfilmentItemResolver { return &fulfilmentItemResolver{r} }
+
 func (r *Resolver) Location() LocationResolver { return &locationResolver{r} }
 
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
+func (r *Resolver) Order() OrderResolver { return &orderResolver{r} }
+
+func (r *Resolver) OrderEvent() OrderEventResolver { return &orderEventResolver{r} }
+
+func (r *Resolver) OrderLine() OrderLineResolver { return &orderLineResolver{r} }
+
+func (r *Resolver) PackScan() PackScanResolver { return &packScanResolver{r} }
+
+func (r *Resolver) PickFor() PickForResolver { return &pickForResolver{r} }
+
+func (r *Resolver) PickGroup() PickGroupResolver { return &pickGroupResolver{r} }
+
+func (r *Resolver) PickList() PickListResolver { return &pickListResolver{r} }
 
 func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
 
@@ -539,6 +1197,10 @@ func (r *Resolver) ProductConnection() ProductConnectionResolver {
 }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
+
+func (r *Resolver) Return() ReturnResolver { return &returnResolver{r} }
+
+func (r *Resolver) ReturnLine() ReturnLineResolver { return &returnLineResolver{r} }
 
 func (r *Resolver) StaffMember() StaffMemberResolver { return &staffMemberResolver{r} }
 
@@ -557,20 +1219,33 @@ func (r *Resolver) TransferLine() TransferLineResolver { return &transferLineRes
 func (r *Resolver) Variant() VariantResolver { return &variantResolver{r} }
 
 type (
-	availabilityResolver      struct{ *Resolver }
-	customerResolver          struct{ *Resolver }
-	expiringLotResolver       struct{ *Resolver }
-	locationResolver          struct{ *Resolver }
-	mutationResolver          struct{ *Resolver }
-	productResolver           struct{ *Resolver }
-	productConnectionResolver struct{ *Resolver }
-	queryResolver             struct{ *Resolver }
-	staffMemberResolver       struct{ *Resolver }
-	stockDiscrepancyResolver  struct{ *Resolver }
-	stockLevelResolver        struct{ *Resolver }
-	stockMovementResolver     struct{ *Resolver }
-	subscriptionResolver      struct{ *Resolver }
-	transferResolver          struct{ *Resolver }
-	transferLineResolver      struct{ *Resolver }
-	variantResolver           struct{ *Resolver }
+	allocationResolver          struct{ *Resolver }
+	allocationCandidateResolver struct{ *Resolver }
+	availabilityResolver        struct{ *Resolver }
+	customerResolver            struct{ *Resolver }
+	expiringLotResolver         struct{ *Resolver }
+	fulfilmentResolver          struct{ *Resolver }
+	fulfilmentItemResolver      struct{ *Resolver }
+	locationResolver            struct{ *Resolver }
+	mutationResolver            struct{ *Resolver }
+	orderResolver               struct{ *Resolver }
+	orderEventResolver          struct{ *Resolver }
+	orderLineResolver           struct{ *Resolver }
+	packScanResolver            struct{ *Resolver }
+	pickForResolver             struct{ *Resolver }
+	pickGroupResolver           struct{ *Resolver }
+	pickListResolver            struct{ *Resolver }
+	productResolver             struct{ *Resolver }
+	productConnectionResolver   struct{ *Resolver }
+	queryResolver               struct{ *Resolver }
+	returnResolver              struct{ *Resolver }
+	returnLineResolver          struct{ *Resolver }
+	staffMemberResolver         struct{ *Resolver }
+	stockDiscrepancyResolver    struct{ *Resolver }
+	stockLevelResolver          struct{ *Resolver }
+	stockMovementResolver       struct{ *Resolver }
+	subscriptionResolver        struct{ *Resolver }
+	transferResolver            struct{ *Resolver }
+	transferLineResolver        struct{ *Resolver }
+	variantResolver             struct{ *Resolver }
 )

@@ -14,7 +14,7 @@ import (
 )
 
 // newServer serves the API as one of several servers on the database at dsn: with a
-// connection pool and a stock change feed of its own.
+// connection pool and stock and order change feeds of its own.
 func newServer(t *testing.T, dsn string) *api {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -23,15 +23,18 @@ func newServer(t *testing.T, dsn string) *api {
 		t.Fatal(err)
 	}
 	deps := testDeps(t, d)
-	deps.Feed = inventory.NewFeed(dsn)
-	done := make(chan error, 1)
+	deps.Feed, deps.OrderFeed = inventory.NewFeed(dsn), NewOrderFeed(dsn)
+	done := make(chan error, 2)
 	go func() { done <- deps.Feed.Run(ctx) }()
+	go func() { done <- deps.OrderFeed.Run(ctx) }()
 	srv := httptest.NewServer(observe.Middleware(deps.Log, deps.Metrics, NewHandler(deps)))
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("feed: %v", err)
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Errorf("feed: %v", err)
+			}
 		}
 		d.Close()
 	})

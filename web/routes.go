@@ -41,6 +41,32 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /admin/orders/{id}/payments", s.staff(canTakePayments, s.paymentCreate))
 	mux.Handle("POST /admin/orders/{id}/release", s.staff(canDecideOrders, s.orderRelease))
 	mux.Handle("POST /admin/orders/{id}/cancel", s.staff(canDecideOrders, s.orderCancel))
+	mux.Handle("POST /admin/orders/{id}/cancel-items", s.staff(canFulfil, s.orderCancelItems))
+
+	mux.Handle("GET /admin/fulfilment", s.staff(canFulfil, s.fulfilmentQueue))
+	mux.Handle("GET /admin/fulfilment/pick-list", s.staff(canFulfil, s.pickList))
+	mux.Handle("GET /admin/fulfilment/{id}", s.staff(canFulfil, s.fulfilmentShow))
+	mux.Handle("POST /admin/fulfilment/{id}/pick", s.staff(canFulfil, s.fulfilmentPick))
+	mux.Handle("POST /admin/fulfilment/{id}/scan", s.staff(canFulfil, s.fulfilmentScan))
+	mux.Handle("POST /admin/fulfilment/{id}/pack", s.staff(canFulfil, s.fulfilmentPack))
+	mux.Handle("POST /admin/fulfilment/{id}/pack-override", s.staff(canOverride, s.fulfilmentPackOverride))
+	mux.Handle("POST /admin/fulfilment/{id}/ship", s.staff(canFulfil, s.fulfilmentShip))
+	mux.Handle("POST /admin/fulfilment/{id}/deliver", s.staff(canFulfil, s.fulfilmentDeliver))
+	mux.Handle("POST /admin/fulfilment/{id}/receive", s.staff(canFulfil, s.fulfilmentReceive))
+	mux.Handle("POST /admin/fulfilment/{id}/ready", s.staff(canFulfil, s.fulfilmentReady))
+	mux.Handle("POST /admin/fulfilment/{id}/collect", s.staff(canFulfil, s.fulfilmentCollect))
+	mux.Handle("POST /admin/fulfilment/{id}/collect-override", s.staff(canOverride, s.fulfilmentCollectOverride))
+	mux.Handle("POST /admin/fulfilment/{id}/cancel", s.staff(canFulfil, s.fulfilmentCancel))
+	mux.Handle("POST /admin/fulfilment/{id}/reroute", s.staff(canFulfil, s.fulfilmentReroute))
+
+	mux.Handle("GET /admin/returns", s.staff(canHandleReturns, s.returnList))
+	mux.Handle("GET /admin/returns/new", s.staff(canHandleReturns, s.returnNew))
+	mux.Handle("POST /admin/returns/quote", s.staff(canHandleReturns, s.returnQuote))
+	mux.Handle("POST /admin/returns", s.staff(canHandleReturns, s.returnCreate))
+	mux.Handle("GET /admin/returns/{id}", s.staff(canHandleReturns, s.returnShow))
+	mux.Handle("POST /admin/returns/{id}/lines/{line}/disposition", s.staff(canHandleReturns, s.returnDisposition))
+	mux.Handle("POST /admin/returns/{id}/refund", s.staff(canRefund, s.returnRefund))
+	mux.Handle("POST /admin/returns/{id}/close", s.staff(canHandleReturns, s.returnClose))
 
 	mux.Handle("GET /admin/coupons", s.staff(canManageCoupons, s.couponList))
 	mux.Handle("GET /admin/coupons/new", s.staff(canManageCoupons, s.couponNew))
@@ -72,6 +98,12 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /admin/stock/alerts/expiring.csv", s.staff(canUseStock, s.expiringCSV))
 	mux.Handle("GET /admin/stock/value", s.staff(inventory.CanSeeValue, s.stockValue))
 	mux.Handle("GET /admin/stock/value.csv", s.staff(inventory.CanSeeValue, s.stockValueCSV))
+
+	if s.Purchasing != nil {
+		mux.Handle("GET /admin/purchasing/orders", s.staff(canSeePurchasing, s.purchaseOrderList))
+		mux.Handle("GET /admin/purchasing/orders/{id}", s.staff(canSeePurchasing, s.purchaseOrderShow))
+		mux.Handle("GET /admin/purchasing/orders/{id}/pdf", s.staff(canSeePurchasing, s.purchaseOrderPDF))
+	}
 
 	mux.Handle("GET /admin/staff", s.staff(staff.CanView, s.staffList))
 	mux.Handle("GET /admin/staff/new", s.staff(staff.CanEdit, s.staffNew))

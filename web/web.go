@@ -22,6 +22,8 @@ import (
 	"atrium/internal/location"
 	"atrium/internal/order"
 	"atrium/internal/promotion"
+	"atrium/internal/purchasing"
+	"atrium/internal/returns"
 	"atrium/internal/staff"
 )
 
@@ -37,6 +39,10 @@ type Deps struct {
 	Inventory *inventory.Service
 	Orders    *order.Service
 	Coupons   *promotion.Service
+	Returns   *returns.Service
+
+	// Purchasing serves the purchase order pages; nil leaves them out.
+	Purchasing *purchasing.Service
 
 	Log *slog.Logger
 	// SecureCookie marks the session cookie Secure; true unless serving plain http on loopback.

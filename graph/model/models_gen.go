@@ -4,6 +4,8 @@ package model
 
 import (
 	"atrium/internal/inventory"
+	"atrium/internal/order"
+	"atrium/internal/returns"
 	"time"
 )
 
@@ -21,6 +23,30 @@ type Address struct {
 	PostalCode string `json:"postalCode"`
 	// ISO 3166-1 alpha-2 country code, e.g. TW.
 	Country string `json:"country"`
+}
+
+// A delivery address.
+type AddressInput struct {
+	// Recipient's name.
+	Name string `json:"name"`
+	// Street and number.
+	Line1 string `json:"line1"`
+	// District, building, floor.
+	Line2 *string `json:"line2,omitempty"`
+	// City.
+	City string `json:"city"`
+	// Region or county.
+	Region *string `json:"region,omitempty"`
+	// Postal code, in the country's format (TW: 3, 5 or 6 digits).
+	PostalCode string `json:"postalCode"`
+	// ISO 3166-1 alpha-2 country code, e.g. TW.
+	Country string `json:"country"`
+	// Recipient's phone number, international or local to the country.
+	Phone *string `json:"phone,omitempty"`
+	// Where the address is on the map (e.g. the app's pin), with longitude: the nearest location then ships.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// See latitude.
+	Longitude *float64 `json:"longitude,omitempty"`
 }
 
 // A manual change of on-hand stock. Idempotent: the client generates idempotencyKey once
@@ -55,6 +81,26 @@ type AuthPayload struct {
 	Viewer Viewer `json:"viewer,omitempty"`
 	// Why signing in failed (INVALID_CREDENTIALS, RATE_LIMITED, INVALID, DUPLICATE); empty on success.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// Quantities of an order's lines to cancel before they leave.
+type CancelOrderLinesInput struct {
+	// The order, OPEN or ON_HOLD.
+	OrderID string `json:"orderId"`
+	// What to cancel.
+	Lines []OrderLineQuantityInput `json:"lines"`
+	// Why, for the order's record.
+	Reason string `json:"reason"`
+}
+
+// Goods handed over at the pickup counter.
+type CollectInput struct {
+	// The fulfilment, READY_FOR_PICKUP.
+	ID string `json:"id"`
+	// The 6-digit code the customer received.
+	PickupCode *string `json:"pickupCode,omitempty"`
+	// Managers only, instead of the code (lost, or locked after wrong tries): why, e.g. the identity document checked. Audited.
+	OverrideReason *string `json:"overrideReason,omitempty"`
 }
 
 // A point on the map (WGS 84).
@@ -95,6 +141,23 @@ type CountStockInput struct {
 	ExpiresOn *time.Time `json:"expiresOn,omitempty"`
 }
 
+// Goods of an order received back at a location. Idempotent by key like placeOrder.
+// Associates and fulfilment staff receive at their home location, managers anywhere.
+type CreateReturnInput struct {
+	// Client-generated, 1 to 100 characters.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// The order, from any channel.
+	OrderID string `json:"orderId"`
+	// The receiving store or warehouse.
+	LocationID string `json:"locationId"`
+	// What comes back: at most what was handed over and not returned yet, per line.
+	Lines []ReturnLineInput `json:"lines"`
+	// Free text.
+	Note *string `json:"note,omitempty"`
+	// Managers only: accepts goods past the return window, with why. Audited.
+	OverrideReason *string `json:"overrideReason,omitempty"`
+}
+
 // A new transfer. Idempotent by key like adjustStock.
 type CreateTransferInput struct {
 	// Client-generated, 1 to 100 characters.
@@ -123,6 +186,61 @@ type CustomerRegisterInput struct {
 	Phone *string `json:"phone,omitempty"`
 }
 
+// A delivery address.
+type DeliveryAddress struct {
+	// Recipient's name.
+	Name string `json:"name"`
+	// Street and number.
+	Line1 string `json:"line1"`
+	// District, building, floor; null when none.
+	Line2 *string `json:"line2,omitempty"`
+	// City.
+	City string `json:"city"`
+	// Region or county; null when none.
+	Region *string `json:"region,omitempty"`
+	// Postal code.
+	PostalCode string `json:"postalCode"`
+	// ISO 3166-1 alpha-2 country code.
+	Country string `json:"country"`
+	// Recipient's phone number (E.164); null when none.
+	Phone *string `json:"phone,omitempty"`
+}
+
+// How the goods reach the customer.
+type FulfillmentInput struct {
+	// CARRY_OUT (POS only), SHIP or PICKUP.
+	Method order.Method `json:"method"`
+	// PICKUP: the pickup-enabled store to collect from.
+	PickupLocationID *string `json:"pickupLocationId,omitempty"`
+	// SHIP: where to ship.
+	ShippingAddress *AddressInput `json:"shippingAddress,omitempty"`
+}
+
+// A page of a location's fulfilments, oldest first (the queue is worked in order).
+type FulfilmentConnection struct {
+	// The fulfilments of this page.
+	Edges []FulfilmentEdge `json:"edges"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A fulfilment in a FulfilmentConnection.
+type FulfilmentEdge struct {
+	// Pass as after to get the fulfilments following this one.
+	Cursor string `json:"cursor"`
+	// The fulfilment.
+	Node *Fulfilment `json:"node"`
+}
+
+// The result of a fulfilment step.
+type FulfilmentPayload struct {
+	// The fulfilment after the step (rerouteFulfilment: the new one); null when userErrors is not empty.
+	Fulfilment *Fulfilment `json:"fulfilment,omitempty"`
+	// What the user can fix: INVALID, NOT_FOUND, WRONG_STATUS (naming the current status),
+	// NOT_SCANNED, WRONG_PICKUP_CODE, PICKUP_CODE_LOCKED, UNPAID, INSUFFICIENT_STOCK; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
 // Where to measure distances from: give exactly one of locationId (that location comes
 // first, then the others by distance from it) or coordinates (e.g. the shopper's position).
 type NearInput struct {
@@ -130,6 +248,46 @@ type NearInput struct {
 	LocationID *string `json:"locationId,omitempty"`
 	// A point on the map.
 	Coordinates *CoordinatesInput `json:"coordinates,omitempty"`
+}
+
+// A page of orders, newest first.
+type OrderConnection struct {
+	// The orders of this page.
+	Edges []OrderEdge `json:"edges"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// An order in an OrderConnection.
+type OrderEdge struct {
+	// Pass as after to get the orders following this one.
+	Cursor string `json:"cursor"`
+	// The order.
+	Node *Order `json:"node"`
+}
+
+// A quantity of one SKU. The same SKU twice makes one line.
+type OrderLineInput struct {
+	// Stock-keeping unit.
+	Sku string `json:"sku"`
+	// Units, 1 to 9999.
+	Quantity int `json:"quantity"`
+}
+
+// A quantity of one order line.
+type OrderLineQuantityInput struct {
+	// The order line (OrderLine.id).
+	OrderLineID string `json:"orderLineId"`
+	// Units.
+	Quantity int `json:"quantity"`
+}
+
+// The result of a change to an order.
+type OrderPayload struct {
+	// The order after the change; null when userErrors is not empty.
+	Order *Order `json:"order,omitempty"`
+	// What the user can fix: INVALID, NOT_FOUND, WRONG_STATUS; empty on success.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // Where a page of a connection sits in the whole list.
@@ -142,6 +300,42 @@ type PageInfo struct {
 	HasPreviousPage bool `json:"hasPreviousPage"`
 	// Cursor of the first edge of this page; null when the page is empty.
 	StartCursor *string `json:"startCursor,omitempty"`
+}
+
+// An order. Idempotent: the client generates idempotencyKey once per intended order and
+// sends the same key when it retries; a retry returns the first order (replayed), and the
+// same key with a different order is a CONFLICT.
+type PlaceOrderInput struct {
+	// Client-generated, 1 to 100 characters.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// WEB or APP (guests, customers, staff), POS (staff at a till), MARKETPLACE (staff, feeds).
+	Channel order.Channel `json:"channel"`
+	// POS: the store where the sale happens (associates sell only in their home store).
+	LocationID *string `json:"locationId,omitempty"`
+	// Staff ordering for a customer; a customer's own token implies it.
+	CustomerID *string `json:"customerId,omitempty"`
+	// A guest's contact (required for guests on WEB and APP).
+	Email *string `json:"email,omitempty"`
+	// 1 to 100 lines.
+	Lines []OrderLineInput `json:"lines"`
+	// How the goods reach the customer.
+	Fulfillment *FulfillmentInput `json:"fulfillment"`
+	// Coupons to apply; each is checked for validity, minimum spend and usage limits.
+	CouponCodes []string `json:"couponCodes,omitempty"`
+	// How the customer means to pay, when known: inspection holds a large first order paid at pickup.
+	PaymentMethod *order.PaymentMethod `json:"paymentMethod,omitempty"`
+}
+
+// The result of placeOrder.
+type PlaceOrderPayload struct {
+	// The order (the first one, for a replayed key); null when userErrors is not empty.
+	Order *Order `json:"order,omitempty"`
+	// True when the idempotency key had placed this order before: nothing new happened.
+	Replayed bool `json:"replayed"`
+	// What the user can fix: INVALID, NOT_FOUND, INSUFFICIENT_STOCK (on the line's quantity,
+	// naming the SKU and what is available), COUPON_NOT_APPLICABLE, COUPON_LIMIT_REACHED,
+	// CONFLICT (a reused idempotency key); empty on success.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // What arrived of a transfer. Lines not listed arrived with nothing.
@@ -162,6 +356,152 @@ type ReceivedLineInput struct {
 	Lot *string `json:"lot,omitempty"`
 }
 
+// Money received against an order. Idempotent by key like placeOrder. Staff (associates,
+// managers, fulfilment) record any method; a customer records ONLINE payments of their own
+// orders.
+type RecordPaymentInput struct {
+	// The order.
+	OrderID string `json:"orderId"`
+	// Client-generated, 1 to 100 characters.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// How it was paid.
+	Method order.PaymentMethod `json:"method"`
+	// What to apply to the order, in minor units: more than 0, at most what is due.
+	Amount int `json:"amount"`
+	// CASH: what the customer handed over (at least amount); the change is the difference.
+	Tendered *int `json:"tendered,omitempty"`
+	// Card slip number, online payment id (required for ONLINE) or a note.
+	Reference *string `json:"reference,omitempty"`
+}
+
+// The result of recordPayment.
+type RecordPaymentPayload struct {
+	// The payment; null when userErrors is not empty.
+	Payment *Payment `json:"payment,omitempty"`
+	// The order after it.
+	Order *Order `json:"order,omitempty"`
+	// True when the idempotency key had recorded this payment before: nothing new happened.
+	Replayed bool `json:"replayed"`
+	// What the user can fix: INVALID, NOT_FOUND, CONFLICT, WRONG_STATUS; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A refund of what a return is owed. Idempotent by key like placeOrder.
+type RefundInput struct {
+	// Client-generated, 1 to 100 characters.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// The return.
+	ReturnID string `json:"returnId"`
+	// To the original payments, or as store credit.
+	To returns.RefundTo `json:"to"`
+	// The till's reference, e.g. the card refund slip number.
+	Reference *string `json:"reference,omitempty"`
+}
+
+// The result of refund.
+type RefundPayload struct {
+	// The parts given back, one per method (those of the first call, for a replayed key).
+	Refunds []Refund `json:"refunds"`
+	// The return after the refund; null when userErrors is not empty.
+	Return *Return `json:"return,omitempty"`
+	// True when the key had refunded before: nothing new happened.
+	Replayed bool `json:"replayed"`
+	// What the user can fix: INVALID, NOT_FOUND, NO_CUSTOMER, NOTHING_TO_REFUND, CONFLICT; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// An OPEN fulfilment, or some of its lines, moved to another location.
+type RerouteFulfilmentInput struct {
+	// The fulfilment, OPEN.
+	ID string `json:"id"`
+	// The location to fulfil from instead.
+	LocationID string `json:"locationId"`
+	// What to move; omitted or empty moves everything.
+	Lines []OrderLineQuantityInput `json:"lines,omitempty"`
+	// Why, for the order's record.
+	Reason string `json:"reason"`
+}
+
+// A page of returns, newest first.
+type ReturnConnection struct {
+	// The returns of this page.
+	Edges []ReturnEdge `json:"edges"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A return in a ReturnConnection.
+type ReturnEdge struct {
+	// Pass as after to get the returns following this one.
+	Cursor string `json:"cursor"`
+	// The return.
+	Node *Return `json:"node"`
+}
+
+// A quantity of one order line returned.
+type ReturnLineInput struct {
+	// The order line (OrderLine.id).
+	OrderLineID string `json:"orderLineId"`
+	// Units, at least 1.
+	Quantity int `json:"quantity"`
+	// Why.
+	Reason returns.Reason `json:"reason"`
+	// Free text; required with OTHER.
+	Note *string `json:"note,omitempty"`
+	// What becomes of the units.
+	Disposition returns.Disposition `json:"disposition"`
+	// Lot of restocked units of a lot-tracked variant; omitted takes the lot the sale took, when it took one.
+	Lot *string `json:"lot,omitempty"`
+}
+
+// The result of a change to a return.
+type ReturnPayload struct {
+	// The return after the change; null when userErrors is not empty.
+	Return *Return `json:"return,omitempty"`
+	// True when createReturn's key had created this return before: nothing new happened.
+	Replayed bool `json:"replayed"`
+	// What the user can fix: INVALID, NOT_FOUND, NOT_HANDED_OVER, EXCEEDS_RETURNABLE,
+	// OUTSIDE_RETURN_WINDOW, INSUFFICIENT_STOCK, WRONG_STATUS, CONFLICT; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A barcode or SKU scanned (or typed) at the pack station.
+type ScanToPackInput struct {
+	// The fulfilment being packed.
+	FulfilmentID string `json:"fulfilmentId"`
+	// The barcode or SKU.
+	Code string `json:"code"`
+	// Optional, client-generated: a retried scan with the same key counts once.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+// The result of a scan.
+type ScanToPackPayload struct {
+	// The item the scan counted for, with its progress; null when refused.
+	Item *FulfilmentItem `json:"item,omitempty"`
+	// True when every unit is now scanned: packFulfilment will succeed.
+	Complete bool `json:"complete"`
+	// True when the key had already recorded this scan.
+	Replayed bool `json:"replayed"`
+	// The fulfilment after the scan; null when refused.
+	Fulfilment *Fulfilment `json:"fulfilment,omitempty"`
+	// What the packer can fix: WRONG_ITEM (not on this fulfilment: the message says what is
+	// expected), TOO_MANY (every unit of it is scanned), WRONG_STATUS; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A new disposition for a returned line, while its return is open: the stock moves to match.
+type SetReturnDispositionInput struct {
+	// The returned line (ReturnLine.id).
+	ReturnLineID string `json:"returnLineId"`
+	// What becomes of the units now.
+	Disposition returns.Disposition `json:"disposition"`
+	// Lot of units restocked now, for a lot-tracked variant.
+	Lot *string `json:"lot,omitempty"`
+	// Free text.
+	Note *string `json:"note,omitempty"`
+}
+
 // A level's stock policy. Managers and admins only.
 type SetStockPolicyInput struct {
 	// Where.
@@ -172,6 +512,16 @@ type SetStockPolicyInput struct {
 	SafetyStock int `json:"safetyStock"`
 	// Low-stock alert threshold; 0 turns the alert off.
 	ReorderPoint int `json:"reorderPoint"`
+}
+
+// A packed fulfilment handed to a carrier.
+type ShipFulfilmentInput struct {
+	// The fulfilment, PACKED.
+	ID string `json:"id"`
+	// The carrier, e.g. Black Cat.
+	Carrier string `json:"carrier"`
+	// Required when shipping to a customer; optional for a ship-to-store run on the retailer's own van.
+	TrackingNumber *string `json:"trackingNumber,omitempty"`
 }
 
 // A page of stock levels.

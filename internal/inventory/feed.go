@@ -2,11 +2,12 @@ package inventory
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
-	"sync"
 	"time"
 
 	"atrium/internal/actor"
+	"atrium/internal/postgres"
 )
 
 // Feed fans the stock changes committed on the database, by any server, out to the
@@ -14,97 +15,14 @@ import (
 // connection however many live views of stock it serves. Sends never block the feed: a
 // subscriber that falls behind loses its backlog and receives the zero Change instead,
 // which means "reload everything", as after a lost database connection.
-type Feed struct {
-	dsn string
-
-	mu      sync.Mutex
-	subs    map[*feedSub]struct{}
-	stopped bool
-}
-
-type feedSub struct {
-	match func(Change) bool
-	ch    chan Change
-}
-
-// feedBacklog is how many changes a subscriber may have waiting before it falls behind.
-const feedBacklog = 64
+type Feed = postgres.Feed[Change]
 
 // NewFeed returns a feed of the changes committed on the database at dsn; Run starts it.
 func NewFeed(dsn string) *Feed {
-	return &Feed{dsn: dsn, subs: map[*feedSub]struct{}{}}
-}
-
-// Run delivers changes to the subscribers until ctx ends, then ends every subscription
-// (and any made later). Call it once, in its own goroutine. Errors: as Listen's.
-func (f *Feed) Run(ctx context.Context) error {
-	defer f.stop()
-	return Listen(ctx, f.dsn, f.publish)
-}
-
-// Subscribe returns the changes for which match is true (and every zero Change) until ctx
-// ends or the feed stops; the channel is closed then. match runs on the feed's goroutine
-// and must be quick.
-func (f *Feed) Subscribe(ctx context.Context, match func(Change) bool) <-chan Change {
-	s := &feedSub{match: match, ch: make(chan Change, feedBacklog)}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.stopped {
-		close(s.ch)
-		return s.ch
-	}
-	f.subs[s] = struct{}{}
-	context.AfterFunc(ctx, func() { f.unsubscribe(s) })
-	return s.ch
-}
-
-// Subscribers returns the number of live subscriptions (for metrics and tests).
-func (f *Feed) Subscribers() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.subs)
-}
-
-func (f *Feed) publish(c Change) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for s := range f.subs {
-		if c != (Change{}) && !s.match(c) {
-			continue
-		}
-		select {
-		case s.ch <- c:
-		default:
-			// Fallen behind: replace the backlog with one "reload everything". The feed is
-			// the only sender and holds the lock, so the channel has room once drained.
-			for len(s.ch) > 0 {
-				select {
-				case <-s.ch:
-				default:
-				}
-			}
-			s.ch <- Change{}
-		}
-	}
-}
-
-func (f *Feed) unsubscribe(s *feedSub) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.subs[s]; ok {
-		delete(f.subs, s)
-		close(s.ch)
-	}
-}
-
-func (f *Feed) stop() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.stopped = true
-	for s := range f.subs {
-		delete(f.subs, s)
-		close(s.ch)
-	}
+	return postgres.NewFeed(dsn, ChangesChannel, func(payload string) (Change, bool) {
+		var c Change
+		return c, json.Unmarshal([]byte(payload), &c) == nil
+	})
 }
 
 // reloadRetry is how long WatchLevels waits before reading the levels again after a

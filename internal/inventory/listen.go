@@ -3,9 +3,8 @@ package inventory
 import (
 	"context"
 	"encoding/json"
-	"time"
 
-	"github.com/lib/pq"
+	"atrium/internal/postgres"
 )
 
 // ChangesChannel is the PostgreSQL notification channel of stock changes.
@@ -24,37 +23,11 @@ type Change struct {
 // connection loss (fn then receives a zero Change). fn runs on Listen's goroutine and
 // should return quickly. Errors: the LISTEN command failing.
 func Listen(ctx context.Context, dsn string, fn func(Change)) error {
-	l := pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, nil)
-	defer l.Close()
-	stop := context.AfterFunc(ctx, func() { l.Close() }) // unblocks Listen while connecting
-	defer stop()
-	if err := l.Listen(ChangesChannel); err != nil {
-		if ctx.Err() != nil {
-			return nil
+	return postgres.Listen(ctx, dsn, ChangesChannel, func(payload string, missed bool) {
+		var c Change
+		if !missed && json.Unmarshal([]byte(payload), &c) != nil {
+			return
 		}
-		return err
-	}
-	fn(Change{})
-	ping := time.NewTicker(time.Minute)
-	defer ping.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case n, ok := <-l.Notify:
-			if !ok {
-				return nil
-			}
-			var c Change
-			if n != nil {
-				if json.Unmarshal([]byte(n.Extra), &c) != nil {
-					continue
-				}
-			}
-			fn(c)
-		case <-ping.C:
-			// A ping notices a dead connection that would otherwise wait for TCP to time out.
-			go l.Ping()
-		}
-	}
+		fn(c)
+	})
 }

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,7 +10,9 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
+	"atrium/internal/actor"
 	"atrium/internal/apperr"
 )
 
@@ -53,13 +56,13 @@ type Line struct {
 // Shortage is one line that cannot be served in full.
 type Shortage struct {
 	// Line is the index of the line in the caller's slice.
-	Line         int
-	LocationID   int64
-	VariantID    int64
-	SKU          string
-	LocationCode string
-	Requested    int
-	Available    int
+	Line         int    `json:"line"`
+	LocationID   int64  `json:"locationId"`
+	VariantID    int64  `json:"variantId"`
+	SKU          string `json:"sku"`
+	LocationCode string `json:"locationCode"`
+	Requested    int    `json:"requested"`
+	Available    int    `json:"available"`
 }
 
 // ShortageError reports the lines short of stock. It unwraps to an apperr.List with one
@@ -98,23 +101,53 @@ type Discrepancy struct {
 const discrepancyColumns = `id, location_id, variant_id, quantity, reference, status, created_at, resolved_at`
 
 // Reserve implements Reservations: it reserves every line it can and reports all the
-// short ones. Errors: *ShortageError, apperr.List for malformed lines.
+// short ones, in one call of the database's reserve_stock (migration 00008), which locks
+// the levels in (location, variant) order and applies the one guarded reservation to
+// each. Errors: *ShortageError, after which the transaction is aborted and the caller
+// rolls back; apperr.List for malformed lines.
 func (s *Service) Reserve(ctx context.Context, ext sqlx.ExtContext, ref string, lines []Line) error {
-	var short []Shortage
-	err := eachLine(ref, lines, func(i int, l Line) error {
-		_, err := apply(ctx, ext, change{LocationID: l.LocationID, VariantID: l.VariantID, Kind: KindReserve,
-			Reserved: l.Qty, Sellable: true, Reference: ref})
-		if r, ok := errors.AsType[*refusal](err); ok {
-			short = append(short, Shortage{Line: i, LocationID: l.LocationID, VariantID: l.VariantID,
-				Requested: l.Qty, Available: r.Level.Available()})
-			return nil
-		}
-		return err
-	})
-	if err != nil || len(short) == 0 {
+	if err := eachLine(ref, lines, func(int, Line) error { return nil }); err != nil {
 		return err
 	}
-	return shortageError(ctx, ext, short)
+	// reserve_stock merges lines for the same level itself and names short lines by their
+	// index in what it is given: it gets the caller's lines as they are.
+	locations, variants, quantities := make([]int64, len(lines)), make([]int64, len(lines)), make([]int64, len(lines))
+	for i, l := range lines {
+		locations[i], variants[i], quantities[i] = l.LocationID, l.VariantID, int64(l.Qty)
+	}
+	a := actor.From(ctx)
+	var actorID *int64
+	if a.ID != 0 {
+		actorID = &a.ID
+	}
+	_, err := ext.ExecContext(ctx, `SELECT reserve_stock($1, $2, $3, $4, $5, $6)`, ref, string(a.Kind), actorID,
+		pq.Array(locations), pq.Array(variants), pq.Array(quantities))
+	if short, ok := ShortageOf(err); ok {
+		return short
+	}
+	if err != nil {
+		return fmt.Errorf("reserve stock: %w", err)
+	}
+	return nil
+}
+
+// ShortageCode is the SQLSTATE with which reserve_stock refuses a reservation.
+const ShortageCode = "AT001"
+
+// ShortageOf returns the *ShortageError carried by err when err is reserve_stock's
+// refusal (also when reserve_stock was called inside another statement, such as an
+// order's insert).
+func ShortageOf(err error) (*ShortageError, bool) {
+	var pe *pq.Error
+	if err == nil || !errors.As(err, &pe) || string(pe.Code) != ShortageCode {
+		return nil, false
+	}
+	var short []Shortage
+	if json.Unmarshal([]byte(pe.Detail), &short) != nil || len(short) == 0 {
+		return nil, false
+	}
+	slices.SortFunc(short, func(a, b Shortage) int { return a.Line - b.Line })
+	return &ShortageError{Lines: short}, true
 }
 
 // Release implements Reservations. Releasing more than is reserved is an error in the

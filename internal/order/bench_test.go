@@ -1,16 +1,21 @@
 package order_test
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
 
-// BenchmarkPlaceOrder places one-line SHIP orders from concurrent guests (GOMAXPROCS ×
-// -cpu goroutines; run with -cpu 8 for 16 clients on two cores), all taking stock of the
-// same variant at the warehouse: the hottest row the order path has.
+// benchClients is how many clients place orders at once: the load target.
+const benchClients = 16
+
+// BenchmarkPlaceOrder places one-line SHIP orders from 16 concurrent guests (whatever
+// -cpu says), all taking stock of the same variant at the warehouse: the hottest row the
+// order path has.
 func BenchmarkPlaceOrder(b *testing.B) {
 	f := newFixture(b)
 	sku, _ := f.variant(b, 49000, map[string]int{"WH-TAO": 10_000_000})
+	b.SetParallelism((benchClients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()

@@ -30,10 +30,11 @@ const ReasonWrongStatus = "WRONG_STATUS"
 //   - a first order, to be paid at pickup, worth more than MaxFirstPayAtPickup.
 //
 // Addresses and phone numbers are checked for their country when the order is
-// normalised: an invalid one is refused, not held.
-func (s *Service) inspect(ctx context.Context, r *request, pr *priced) ([]string, error) {
+// normalised: an invalid one is refused, not held. What the checks need to know of the
+// contact's earlier orders was read with the order (b).
+func (s *Service) inspect(r *request, pr *priced, b *basket) []string {
 	if r.Method == CarryOut {
-		return nil, nil
+		return nil
 	}
 	in := s.cfg.Inspection
 	var reasons []string
@@ -45,37 +46,18 @@ func (s *Service) inspect(ctx context.Context, r *request, pr *priced) ([]string
 	if in.MaxTotal > 0 && pr.total > in.MaxTotal {
 		reasons = append(reasons, fmt.Sprintf("unusual value: %s", money.Format(pr.total, pr.currency)))
 	}
-	firstOrderCheck := r.PaymentMethod == PayAtPickup && in.MaxFirstPayAtPickup > 0 && pr.total > in.MaxFirstPayAtPickup
-	if (r.CustomerID == 0 && r.Email == "") || (in.DuplicateWindow <= 0 && !firstOrderCheck) {
-		return reasons, nil
+	if r.CustomerID == 0 && r.Email == "" {
+		return reasons
 	}
-	// A customer's orders by account, a guest's by email: each has its index.
-	contact, whose := "o.customer_id = $1", any(r.CustomerID)
-	if r.CustomerID == 0 {
-		contact, whose = "o.email = $1", r.Email
-	}
-	var found struct {
-		DuplicateOf   *string `db:"duplicate_of"`
-		OrderedBefore bool    `db:"ordered_before"`
-	}
-	err := s.db.GetContext(ctx, &found, `
-		SELECT (SELECT o.number FROM orders o WHERE `+contact+` AND o.status <> 'CANCELLED'
-		          AND o.created_at > now() - make_interval(secs => $3) AND o.lines_signature = $2
-		        ORDER BY o.created_at DESC LIMIT 1) AS duplicate_of,
-		       EXISTS (SELECT 1 FROM orders o WHERE `+contact+` AND o.status <> 'CANCELLED') AS ordered_before`,
-		whose, pr.signature(), in.DuplicateWindow.Seconds())
-	if err != nil {
-		return nil, fmt.Errorf("inspect order: %w", err)
-	}
-	if found.DuplicateOf != nil && in.DuplicateWindow > 0 {
+	if b.duplicateOf != nil && in.DuplicateWindow > 0 {
 		reasons = append(reasons, fmt.Sprintf("likely duplicate of %s (same contact and items within %s)",
-			*found.DuplicateOf, in.DuplicateWindow))
+			*b.duplicateOf, in.DuplicateWindow))
 	}
-	if firstOrderCheck && !found.OrderedBefore {
+	if r.PaymentMethod == PayAtPickup && in.MaxFirstPayAtPickup > 0 && pr.total > in.MaxFirstPayAtPickup && !b.orderedBefore {
 		reasons = append(reasons, fmt.Sprintf("first order, to be paid at pickup, worth more than %s",
 			money.Format(in.MaxFirstPayAtPickup, pr.currency)))
 	}
-	return reasons, nil
+	return reasons
 }
 
 // signature is the order's variants and quantities, canonical: how likely duplicates are
@@ -124,7 +106,9 @@ func (s *Service) Cancel(ctx context.Context, id int64, note string) (Order, err
 			Quantity   int              `db:"quantity"`
 			Status     FulfilmentStatus `db:"status"`
 		}
-		err := tx.SelectContext(ctx, &held, `SELECT f.location_id, l.variant_id, fl.quantity, f.status
+		// A ship-to-store fulfilment received at its pickup store has its units reserved there.
+		err := tx.SelectContext(ctx, &held, `SELECT CASE WHEN f.transfer_id IS NOT NULL AND f.status IN ('RECEIVED', 'READY_FOR_PICKUP')
+				THEN f.pickup_location_id ELSE f.location_id END AS location_id, l.variant_id, fl.quantity, f.status
 			FROM fulfilments f JOIN fulfilment_lines fl ON fl.fulfilment_id = f.id
 			JOIN order_lines l ON l.id = fl.order_line_id
 			WHERE f.order_id = $1 AND f.status <> 'CANCELLED'`, id)
@@ -133,7 +117,7 @@ func (s *Service) Cancel(ctx context.Context, id int64, note string) (Order, err
 		}
 		lines := make([]inventory.Line, len(held))
 		for i, h := range held {
-			if !slices.Contains([]FulfilmentStatus{FulfilmentOpen, FulfilmentPicking, FulfilmentPacked}, h.Status) {
+			if !slices.Contains(cancellable, h.Status) {
 				return o, newEvent{}, apperr.Conflict("", "part of order %s is %s: it can no longer be cancelled", o.Number, h.Status).
 					WithReason(ReasonWrongStatus)
 			}
@@ -147,9 +131,14 @@ func (s *Service) Cancel(ctx context.Context, id int64, note string) (Order, err
 				return o, newEvent{}, err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE fulfilments SET status = 'CANCELLED', updated_at = now()
-			WHERE order_id = $1 AND status <> 'CANCELLED'`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE fulfilments SET status = 'CANCELLED', cancel_reason = $2, updated_at = now()
+			WHERE order_id = $1 AND status <> 'CANCELLED'`, id, note); err != nil {
 			return o, newEvent{}, fmt.Errorf("cancel fulfilments: %w", err)
+		}
+		// Nothing is due on a cancelled order: its whole value is cancelled.
+		if _, err := tx.ExecContext(ctx, `WITH l AS (UPDATE order_lines SET cancelled_quantity = quantity WHERE order_id = $1)
+			UPDATE orders SET cancelled_amount = total WHERE id = $1`, id); err != nil {
+			return o, newEvent{}, fmt.Errorf("cancel order value: %w", err)
 		}
 		after, err := setStatus(ctx, tx, id, Cancelled)
 		return after, newEvent{EventCancelled, "Cancelled: " + note, EventData{"note": note}}, err

@@ -103,6 +103,9 @@ const (
 	FulfilmentDelivered      FulfilmentStatus = "DELIVERED"
 	FulfilmentCollected      FulfilmentStatus = "COLLECTED"
 	FulfilmentCancelled      FulfilmentStatus = "CANCELLED"
+
+	// FulfilmentReceived: a ship-to-store fulfilment arrived at its pickup store.
+	FulfilmentReceived FulfilmentStatus = "RECEIVED"
 )
 
 // ReasonInsufficientStock is the client code of a line the order cannot have.
@@ -138,6 +141,9 @@ type Order struct {
 	Tax      int64  `db:"tax"`
 	Total    int64  `db:"total"`
 	Paid     int64  `db:"paid"`
+	// CancelledAmount is the value of what was cancelled before it left (everything,
+	// shipping included, once the whole order is cancelled): what is due drops by it.
+	CancelledAmount int64 `db:"cancelled_amount"`
 	// HoldReasons are why inspection held the order (kept after release).
 	HoldReasons pq.StringArray `db:"hold_reasons"`
 	CreatedAt   time.Time      `db:"created_at"`
@@ -149,11 +155,11 @@ type Order struct {
 }
 
 // Due is what is left to pay.
-func (o Order) Due() int64 { return o.Total - o.Paid }
+func (o Order) Due() int64 { return max(0, o.Total-o.CancelledAmount-o.Paid) }
 
 const orderColumns = `o.id, o.number, o.channel, o.status, o.payment_status, o.payment_method, o.customer_id,
 	o.email, o.phone, o.location_id, o.placed_by_kind, o.placed_by_id, o.currency, o.subtotal, o.discount,
-	o.shipping, o.tax, o.total, o.paid, o.hold_reasons, o.created_at, o.updated_at`
+	o.shipping, o.tax, o.total, o.paid, o.cancelled_amount, o.hold_reasons, o.created_at, o.updated_at`
 
 // Line is one variant on an order, with its price as sold. Total = Subtotal − Discount;
 // Tax is the part of Total that is tax. The lines' taxes and the shipping's add up to the
@@ -171,10 +177,12 @@ type Line struct {
 	Discount  int64  `db:"discount"`
 	Tax       int64  `db:"tax"`
 	Total     int64  `db:"total"`
+	// CancelledQuantity is how many of Quantity were cancelled before they left.
+	CancelledQuantity int `db:"cancelled_quantity"`
 }
 
 const lineColumns = `c.id, c.order_id, c.line_no, c.variant_id, c.sku, c.title, c.quantity, c.unit_price,
-	c.subtotal, c.discount, c.tax, c.total`
+	c.subtotal, c.discount, c.tax, c.total, c.cancelled_quantity`
 
 // Fulfilment is what one location does for an order: hand goods over at the till, ship
 // them, or have them collected at a pickup store. A PICKUP fulfilment whose LocationID is
@@ -358,6 +366,8 @@ type Deps struct {
 	Coupons   Coupons
 	// Payments confirms card and online payments; nil uses ManualPayments.
 	Payments PaymentProvider
+
+	StoreCredit CreditLedger // redeems STORE_CREDIT payments (internal/returns); nil refuses them
 }
 
 // Service is the order use cases.

@@ -57,6 +57,26 @@ func (ManualPayments) Confirm(_ context.Context, p PaymentRequest) (Confirmation
 	return Confirmation{ProviderReference: p.Reference}, nil
 }
 
+// CreditLedger is the customers' store credit (internal/returns implements it). A
+// STORE_CREDIT payment redeems the order's customer's balance in the payment's
+// transaction, so the payment exists only if the credit was there.
+type CreditLedger interface {
+	// RedeemForPayment takes p.Amount from the balance of the order's customer (or, for a
+	// guest order, of the customer with its email). Errors: apperr.List on method (no
+	// customer record) or amount (more than the balance, reason INSUFFICIENT_STORE_CREDIT).
+	RedeemForPayment(ctx context.Context, ext sqlx.ExtContext, p CreditRedemption) error
+}
+
+// CreditRedemption is a STORE_CREDIT payment to take from a customer's balance.
+type CreditRedemption struct {
+	OrderID    int64
+	PaymentID  int64
+	CustomerID *int64
+	Email      string
+	Amount     int64
+	Currency   string
+}
+
 // PaymentInput is money received against an order.
 type PaymentInput struct {
 	OrderID int64
@@ -174,6 +194,16 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (PaymentRe
 		res.Payment, err = insertPayment(ctx, tx, in, hash, cur.Currency, providerRef)
 		if err != nil {
 			return err
+		}
+		if in.Method == StoreCredit {
+			if s.dep.StoreCredit == nil {
+				return apperr.List{apperr.Invalid("method", "store credit is not accepted here")}
+			}
+			err := s.dep.StoreCredit.RedeemForPayment(ctx, tx, CreditRedemption{OrderID: cur.ID, PaymentID: res.Payment.ID,
+				CustomerID: cur.CustomerID, Email: deref(cur.Email), Amount: in.Amount, Currency: cur.Currency})
+			if err != nil {
+				return err
+			}
 		}
 		res.Order, err = applyPayment(ctx, tx, cur.Order, res.Payment)
 		return err

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -16,6 +17,7 @@ import (
 
 	"atrium/internal/actor"
 	"atrium/internal/apperr"
+	"atrium/internal/catalog"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
 	"atrium/internal/postgres"
@@ -97,24 +99,24 @@ func keyReused() error {
 		"this key was already used for a different order: send a new key with a new order").WithReason(ReasonConflict)}
 }
 
-// place prices, inspects, plans and commits r. When a location's stock is taken between
-// planning and reserving, it plans again on fresh figures (each retry means another
-// order got those units, so this ends).
+// place reads, prices, inspects, plans and commits r. When a location's stock is taken
+// between planning and reserving, it reads and plans again on fresh figures (each retry
+// means another order got those units, so this ends).
 func (s *Service) place(ctx context.Context, r *request) (Order, error) {
-	locs, err := s.locations(ctx, r)
-	if err != nil {
-		return Order{}, err
-	}
-	pr, err := s.price(ctx, r)
-	if err != nil {
-		return Order{}, err
-	}
-	holds, err := s.inspect(ctx, r, pr)
-	if err != nil {
-		return Order{}, err
-	}
 	for attempt := 1; ; attempt++ {
-		pl, err := s.plan(ctx, r, pr, locs)
+		b, err := s.read(ctx, r)
+		if err != nil {
+			return Order{}, err
+		}
+		if err := checkLocations(r, b.locations); err != nil {
+			return Order{}, err
+		}
+		pr, err := s.price(ctx, r, b.variants)
+		if err != nil {
+			return Order{}, err
+		}
+		holds := s.inspect(r, pr, b)
+		pl, err := s.plan(r, pr, b)
 		if err != nil {
 			return Order{}, err
 		}
@@ -129,9 +131,82 @@ func (s *Service) place(ctx context.Context, r *request) (Order, error) {
 	}
 }
 
-// locations reads the open locations and checks the till's store (POS) and the pickup
-// store among them. Errors: apperr.List on locationId, fulfillment.pickupLocationId.
-func (s *Service) locations(ctx context.Context, r *request) (map[int64]location.Location, error) {
+// basket is what placing an order reads from the database, in one statement: the
+// variants it names (the one price in every channel), where each is available now, the
+// open locations, and what inspection needs to know about the contact's orders.
+type basket struct {
+	variants     map[string]catalog.Variant         // by SKU
+	availability map[int64][]inventory.Availability // by variant id, active locations only
+	locations    map[int64]location.Location        // open locations, by id
+	// duplicateOf is the number of an order by the same contact with the same variants and
+	// quantities within the inspection's duplicate window; orderedBefore says whether the
+	// contact has any order not cancelled.
+	duplicateOf   *string
+	orderedBefore bool
+}
+
+// read reads r's basket in one statement (the database's order_basket, migration 00008).
+// The open locations come from a cache that the statement validates: it returns a
+// version of the locations table (its row count and the sum of its rows' transaction
+// ids, which any insert, update or delete changes), and a different version reloads the
+// list. Errors: the database's.
+func (s *Service) read(ctx context.Context, r *request) (*basket, error) {
+	skus, quantities := make([]string, len(r.Lines)), make([]int64, len(r.Lines))
+	for i, l := range r.Lines {
+		skus[i], quantities[i] = l.SKU, int64(l.Quantity)
+	}
+	var customerID *int64
+	var email *string
+	switch {
+	case r.CustomerID > 0:
+		customerID = &r.CustomerID
+	case r.Email != "":
+		email = &r.Email
+	}
+	stmt, err := s.prepared(ctx, `SELECT * FROM order_basket($1, $2, $3, $4, $5, $6)`)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		catalog.Variant
+		LocationIDs     pq.Int64Array `db:"location_ids"`
+		Available       pq.Int64Array `db:"available"`
+		LocationVersion string        `db:"location_version"`
+		DuplicateOf     *string       `db:"duplicate_of"`
+		OrderedBefore   bool          `db:"ordered_before"`
+	}
+	err = stmt.SelectContext(ctx, &rows, pq.Array(skus), pq.Array(quantities), actor.From(ctx).IsStaff(),
+		customerID, email, s.cfg.Inspection.DuplicateWindow.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("read order basket: %w", err)
+	}
+	b := &basket{variants: make(map[string]catalog.Variant, len(rows)),
+		availability: make(map[int64][]inventory.Availability, len(rows))}
+	version := ""
+	for _, row := range rows {
+		b.variants[row.SKU] = row.Variant
+		for j, id := range row.LocationIDs {
+			b.availability[row.ID] = append(b.availability[row.ID], inventory.Availability{LocationID: id, Available: int(row.Available[j])})
+		}
+		version, b.duplicateOf, b.orderedBefore = row.LocationVersion, row.DuplicateOf, row.OrderedBefore
+	}
+	if b.locations, err = s.openLocations(ctx, version); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// openLocations returns the open locations, from the cache when version is the one it
+// was loaded at (an empty version always reloads).
+func (s *Service) openLocations(ctx context.Context, version string) (map[int64]location.Location, error) {
+	h := s.hot()
+	h.mu.Lock()
+	if version != "" && version == h.locationVersion {
+		locs := h.locations
+		h.mu.Unlock()
+		return locs, nil
+	}
+	h.mu.Unlock()
 	list, err := s.dep.Locations.List(ctx, location.Filter{})
 	if err != nil {
 		return nil, fmt.Errorf("locations: %w", err)
@@ -140,6 +215,17 @@ func (s *Service) locations(ctx context.Context, r *request) (map[int64]location
 	for _, l := range list {
 		locs[l.ID] = l
 	}
+	// The list was read after the version: it is at least as new, so storing it under
+	// that version can only cause one more reload.
+	h.mu.Lock()
+	h.locationVersion, h.locations = version, locs
+	h.mu.Unlock()
+	return locs, nil
+}
+
+// checkLocations checks the till's store (POS) and the pickup store among the open
+// locations locs. Errors: apperr.List on locationId, fulfillment.pickupLocationId.
+func checkLocations(r *request, locs map[int64]location.Location) error {
 	var errs apperr.List
 	if r.LocationID > 0 {
 		l, ok := locs[r.LocationID]
@@ -159,23 +245,19 @@ func (s *Service) locations(ctx context.Context, r *request) (map[int64]location
 			errs = append(errs, apperr.Invalid("fulfillment.pickupLocationId", "%s does not offer pickup", l.Code))
 		}
 	}
-	return locs, errs.Err()
+	return errs.Err()
 }
 
-// plan reads where the order's variants are available now and chooses among the open
-// locations locs. Errors: apperr.List with reason INSUFFICIENT_STOCK on
+// plan chooses among the open locations where the order's goods come from, by where
+// they are available (b). Errors: apperr.List with reason INSUFFICIENT_STOCK on
 // lines.<i>.quantity.
-func (s *Service) plan(ctx context.Context, r *request, pr *priced, locs map[int64]location.Location) (*plan, error) {
+func (s *Service) plan(r *request, pr *priced, b *basket) (*plan, error) {
+	locs := b.locations
 	needs := make([]need, len(pr.lines))
-	ids := make([]int64, len(pr.lines))
 	for i, l := range pr.lines {
 		needs[i] = need{sku: l.variant.SKU, variantID: l.variant.ID, qty: l.qty}
-		ids[i] = l.variant.ID
 	}
-	avail, err := s.dep.Stock.AvailabilityByVariantIDs(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
+	avail := b.availability
 	stocked := map[int64]location.Location{}
 	availability := make([]map[int64]int, len(needs))
 	for i, n := range needs {
@@ -256,17 +338,26 @@ type newEvent struct {
 	data          EventData
 }
 
-// commit records the order and takes its stock, in one transaction: the order with its
-// lines, allocation, fulfilments and first events in one statement, then its coupon uses,
-// then its stock — last, so that the hot stock rows stay locked only for the reservation
-// and the commit. Errors: errReplay when the key is taken; *inventory.ShortageError when
-// the stock went meanwhile; apperr.List.
+// commit records the order and takes its stock. An order that only reserves stock (SHIP
+// or PICKUP, without coupons: the storefront's and the app's usual order) is written in
+// one statement, its own transaction: the order with its lines, allocation, fulfilments
+// and first events, then its reservations through inventory's reserve_stock (the guarded
+// reservation Stock.Reserve makes), last, so that the hot stock rows stay locked only for
+// the end of the statement and its commit, never across a round trip to this server.
+// Other orders take one transaction: the order, its coupon uses (coupon rows are locked
+// before stock rows, as cancelling does), then its stock. Errors: errReplay when the key
+// is taken; *inventory.ShortageError when the stock went meanwhile; apperr.List.
 func (s *Service) commit(ctx context.Context, r *request, pr *priced, pl *plan, holds []string) (Order, error) {
+	lines, owners := pl.stockLines(pr)
+	if pl.method != CarryOut && len(pr.coupons) == 0 {
+		o, _, err := s.insertOrder(ctx, nil, r, pr, pl, holds, lines)
+		return o, err
+	}
 	var o Order
 	err := postgres.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var allocationID int64
 		var err error
-		if o, allocationID, err = insertOrder(ctx, tx, r, pr, pl, holds); err != nil {
+		if o, allocationID, err = s.insertOrder(ctx, tx, r, pr, pl, holds, nil); err != nil {
 			return err
 		}
 		coupons := slices.Clone(pr.coupons)
@@ -279,7 +370,6 @@ func (s *Service) commit(ctx context.Context, r *request, pr *priced, pl *plan, 
 			}
 		}
 		ref := "ORD:" + strconv.FormatInt(o.ID, 10)
-		lines, owners := pl.stockLines(pr)
 		if pl.method != CarryOut {
 			return s.dep.Stock.Reserve(ctx, tx, ref, lines)
 		}
@@ -330,8 +420,22 @@ func placedMessage(r *request) string {
 // as sold), the allocation decision with its fulfilments and their lines, and the first
 // events, and tells order_updated listeners — unless the key is taken (errReplay: a
 // concurrent insert under the same key waits here until the first commits or rolls
-// back). It returns the order and the allocation's id.
-func insertOrder(ctx context.Context, ext sqlx.ExtContext, r *request, pr *priced, pl *plan, holds []string) (Order, int64, error) {
+// back). With reserve, the same statement then reserves those stock lines (see commit);
+// tx nil runs it in a transaction of its own. It returns the order and the allocation's
+// id. Errors: errReplay; *inventory.ShortageError (only with reserve); apperr.List.
+func (s *Service) insertOrder(ctx context.Context, tx *sqlx.Tx, r *request, pr *priced, pl *plan, holds []string,
+	reserve []inventory.Line) (Order, int64, error) {
+	stmt, err := s.prepared(ctx, insertOrderSQL)
+	if err != nil {
+		return Order{}, 0, err
+	}
+	if tx != nil {
+		stmt = tx.StmtxContext(ctx, stmt)
+	}
+	resLocations, resVariants, resQuantities := make([]int64, len(reserve)), make([]int64, len(reserve)), make([]int64, len(reserve))
+	for i, l := range reserve {
+		resLocations[i], resVariants[i], resQuantities[i] = l.LocationID, l.VariantID, int64(l.Qty)
+	}
 	n := len(pr.lines)
 	variantIDs, quantities := make([]int64, n), make([]int64, n)
 	prices, subtotals, discounts, taxes, totals := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
@@ -384,14 +488,18 @@ func insertOrder(ctx context.Context, ext sqlx.ExtContext, r *request, pr *price
 		Order
 		AllocationID int64 `db:"allocation_id"`
 	}
-	err = sqlx.GetContext(ctx, ext, &row, insertOrderSQL,
+	err = stmt.GetContext(ctx, &row,
 		r.Key, r.hash, r.Channel, status, r.PaymentMethod, customerID, email, phone, locationID, string(a.Kind),
 		placedByID, pr.currency, pr.subtotal, pr.discount, pr.shipping, pr.tax, pr.total, pr.signature(), pq.Array(holds),
 		pq.Array(variantIDs), pq.Array(quantities), pq.Array(prices), pq.Array(subtotals), pq.Array(discounts),
 		pq.Array(taxes), pq.Array(totals),
 		pl.method, pl.rule, pl.explain, f.status, f.pickupID, address, pq.Array(f.locations), pq.Array(f.readyOn),
 		pq.Array(f.lineLocations), pq.Array(f.lineNos), pq.Array(f.quantities),
-		pq.Array(ev.kinds), pq.Array(ev.messages), pq.Array(ev.data), a.Name)
+		pq.Array(ev.kinds), pq.Array(ev.messages), pq.Array(ev.data), a.Name,
+		len(reserve) > 0, pq.Array(resLocations), pq.Array(resVariants), pq.Array(resQuantities))
+	if short, ok := inventory.ShortageOf(err); ok {
+		return Order{}, 0, short
+	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Order{}, 0, errReplay
@@ -534,6 +642,7 @@ const insertOrderSQL = `
 		SELECT f.id, l.id, t.quantity
 		FROM unnest($35::bigint[], $36::int[], $37::int[]) AS t(location_id, line_no, quantity)
 		JOIN f ON f.location_id = t.location_id JOIN l ON l.line_no = t.line_no
+		RETURNING fulfilment_id
 	), e AS (
 		INSERT INTO order_events (order_id, kind, message, data, actor_kind, actor_id, actor_name)
 		SELECT o.id, t.kind, t.message, nullif(t.data, '')::jsonb, $10, $11, $41
@@ -542,5 +651,50 @@ const insertOrderSQL = `
 		RETURNING order_id
 	), notified AS (
 		SELECT pg_notify('order_updated', min(order_id)::text) FROM e
+	), r AS (
+		-- After everything else is written (it reads their counts), so that the stock rows
+		-- stay locked only for the end of the statement.
+		SELECT reserve_stock('ORD:' || o.id, $10, $11, $43::bigint[], $44::bigint[], $45::int[])
+		FROM o, (SELECT count(*) FROM fl) AS fl_done, (SELECT count(*) FROM notified) AS e_done
+		WHERE $42::boolean
 	)
-	SELECT o.*, a.id AS allocation_id FROM o, a, (SELECT count(*) FROM notified) AS n`
+	SELECT o.*, a.id AS allocation_id FROM o, a, (SELECT count(*) FROM notified) AS n, (SELECT count(*) FROM r) AS rn`
+
+// hotPath is a Service's state for placing orders: its prepared statements (PostgreSQL
+// plans each once per connection instead of on every order: planning the order's
+// statements cost about as much as running them) and the open locations, with the
+// version of the locations table they were read at (see read).
+type hotPath struct {
+	mu              sync.Mutex
+	stmts           map[string]*sqlx.Stmt
+	locationVersion string
+	locations       map[int64]location.Location
+}
+
+// hotPaths holds each Service's hotPath (Service is declared with the domain types).
+var hotPaths sync.Map // *Service → *hotPath
+
+func (s *Service) hot() *hotPath {
+	if h, ok := hotPaths.Load(s); ok {
+		return h.(*hotPath)
+	}
+	h, _ := hotPaths.LoadOrStore(s, &hotPath{stmts: map[string]*sqlx.Stmt{}})
+	return h.(*hotPath)
+}
+
+// prepared returns query prepared on the service's database (prepared again, by
+// database/sql, on each connection that runs it).
+func (s *Service) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	h := s.hot()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if stmt, ok := h.stmts[query]; ok {
+		return stmt, nil
+	}
+	stmt, err := s.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare order statement: %w", err)
+	}
+	h.stmts[query] = stmt
+	return stmt, nil
+}

@@ -35,20 +35,12 @@ type appliedCoupon struct {
 	promotion.Applied
 }
 
-// price looks up the variants (one price in every channel) and the coupons, and
-// computes the lines and totals: coupon discounts spread over their lines so that they
-// add up exactly, shipping for SHIP orders, and the tax included in the total, spread
-// over the lines and shipping the same way. Errors: apperr.List (lines.<i>.sku,
-// couponCodes.<i>).
-func (s *Service) price(ctx context.Context, r *request) (*priced, error) {
-	skus := make([]string, len(r.Lines))
-	for i, l := range r.Lines {
-		skus[i] = l.SKU
-	}
-	variants, err := s.dep.Catalog.VariantsBySKUs(ctx, skus)
-	if err != nil {
-		return nil, err
-	}
+// price prices r from its variants (by SKU, as read with the order: the one price in
+// every channel) and its coupons (looked up only when it has some), and computes the
+// lines and totals: coupon discounts spread over their lines so that they add up
+// exactly, shipping for SHIP orders, and the tax included in the total, spread over the
+// lines and shipping the same way. Errors: apperr.List (lines.<i>.sku, couponCodes.<i>).
+func (s *Service) price(ctx context.Context, r *request, variants map[string]catalog.Variant) (*priced, error) {
 	p := &priced{}
 	var errs apperr.List
 	for _, l := range r.Lines {

@@ -2,6 +2,22 @@
 // latency percentiles. It only targets loopback addresses and stops by itself.
 //
 //	go run ./tools/loadgen -url http://127.0.0.1:8080/graphql -c 64 -d 20s
+//
+// Scenarios (-scenario):
+//
+//   - query (the default): the same query (-query, the catalog page) over and over.
+//
+//   - order: guest web orders, one line, SHIP, each with its own idempotency key and
+//     email, through placeOrder, after topping up the stock of the SKUs it orders (-skus
+//     of them, or those given with -sku) at the warehouse as a staff member (-login,
+//     -password). User errors and transport errors are counted apart; any makes it exit 1.
+//
+//   - oversell: sets one SKU to exactly -units available (at the warehouse, none
+//     elsewhere), sends -shoppers concurrent orders of one unit, and exits 1 unless
+//     exactly -units are accepted and the others refused with INSUFFICIENT_STOCK.
+//
+//     go run ./tools/loadgen -scenario order -c 16 -d 20s -url http://127.0.0.1:8080/graphql
+//     go run ./tools/loadgen -scenario oversell -url http://127.0.0.1:8080/graphql
 package main
 
 import (
@@ -16,6 +32,8 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -36,6 +54,15 @@ func main() {
 	dur := flag.Duration("d", 15*time.Second, "duration (at most 10m)")
 	query := flag.String("query", catalogPage, "GraphQL query to send")
 	token := flag.String("token", "", "bearer token (optional)")
+	scenario := flag.String("scenario", "query", "query, order or oversell")
+	login := flag.String("login", "manager", "order, oversell: staff login that sets the stock up")
+	pass := flag.String("password", envOr("ATRIUM_DEMO_PASSWORD", "atrium-demo"), "order, oversell: its password")
+	nSKUs := flag.Int("skus", 1, "order: how many SKUs the orders spread over (round-robin)")
+	var skus skuList
+	flag.Var(&skus, "sku", "order, oversell: a SKU to order (repeatable; default: the first of the catalog)")
+	warehouse := flag.String("warehouse", "", "order, oversell: code of the location to stock (default: the first warehouse)")
+	units := flag.Int("units", 5, "oversell: units available")
+	shoppers := flag.Int("shoppers", 200, "oversell: concurrent shoppers")
 	flag.Parse()
 
 	if err := checkLoopback(*target); err != nil {
@@ -43,6 +70,32 @@ func main() {
 		os.Exit(2)
 	}
 	*dur = min(*dur, 10*time.Minute)
+	switch *scenario {
+	case "query":
+	case "order", "oversell":
+		if *conc < 1 || *nSKUs < 1 || *units < 0 || *shoppers < 1 {
+			fmt.Fprintln(os.Stderr, "loadgen: -c, -skus and -shoppers are at least 1, -units at least 0")
+			os.Exit(2)
+		}
+		clients := max(*conc, *shoppers)
+		o := &orderSetup{
+			c: &client{http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients},
+				Timeout: 30 * time.Second}, target: *target},
+			login: *login, password: *pass, skus: skus, nSKUs: *nSKUs, conc: *conc, dur: *dur,
+			run: strconv.FormatInt(time.Now().UnixNano(), 36), warehouseCode: *warehouse,
+			oversellUnits: *units, oversellShoppers: *shoppers,
+		}
+		if len(skus) > 0 {
+			o.nSKUs = len(skus)
+		}
+		if *scenario == "order" {
+			os.Exit(runOrders(o))
+		}
+		os.Exit(runOversell(o))
+	default:
+		fmt.Fprintln(os.Stderr, "loadgen: -scenario is query, order or oversell")
+		os.Exit(2)
+	}
 	body, _ := json.Marshal(map[string]any{"query": *query})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc}, Timeout: 30 * time.Second}
 
@@ -125,6 +178,22 @@ func send(ctx context.Context, c *http.Client, target, token string, body []byte
 		return 0, fmt.Errorf("graphql errors: %s", b[:min(len(b), 200)])
 	}
 	return int64(len(b)), nil
+}
+
+// skuList collects repeated -sku flags.
+type skuList []string
+
+func (l *skuList) String() string { return strings.Join(*l, ",") }
+func (l *skuList) Set(v string) error {
+	*l = append(*l, strings.ToUpper(strings.TrimSpace(v)))
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 // checkLoopback refuses any target that is not this machine.

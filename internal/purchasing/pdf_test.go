@@ -1,0 +1,99 @@
+package purchasing_test
+
+import (
+	"bytes"
+	"compress/zlib"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+
+	"atrium/internal/purchasing"
+)
+
+// pdfText returns the text drawn on each page of a PDF written by fpdf: the content of
+// its (deflated) streams, with the strings of the text operators.
+func pdfText(t *testing.T, doc []byte) string {
+	t.Helper()
+	var out strings.Builder
+	streams := regexp.MustCompile(`(?s)stream\r?\n(.*?)\r?\nendstream`).FindAllSubmatch(doc, -1)
+	for _, s := range streams {
+		r, err := zlib.NewReader(bytes.NewReader(s[1]))
+		if err != nil {
+			out.Write(s[1])
+			continue
+		}
+		b, err := io.ReadAll(r)
+		if err != nil {
+			continue
+		}
+		for _, m := range regexp.MustCompile(`\((.*?)\)\s*Tj`).FindAllSubmatch(b, -1) {
+			out.WriteString(unescape.Replace(string(m[1])))
+			out.WriteByte('\n')
+		}
+	}
+	return out.String()
+}
+
+// unescape undoes the escapes of a PDF string.
+var unescape = strings.NewReplacer(`\(`, "(", `\)`, ")", `\\`, `\`)
+
+func TestOrderPDF(t *testing.T) {
+	f := newFixture(t)
+	tee, sku := f.variant(t, f.apparel)
+	f.item(t, f.supplier.ID, tee, "99.125", 1, 1)
+
+	t.Run("a sent order", func(t *testing.T) {
+		o := f.sent(t, "WH-TAO", line(tee, 8))
+		doc, err := f.svc.OrderPDF(f.as("buyer"), o.ID)
+		must(t, err)
+		if !bytes.HasPrefix(doc, []byte("%PDF-")) || !bytes.Contains(doc[len(doc)-10:], []byte("%%EOF")) {
+			t.Fatalf("not a PDF: %q...", doc[:min(20, len(doc))])
+		}
+		text := pdfText(t, doc)
+		for _, want := range []string{"PURCHASE ORDER", o.Number(), "Formosa Garments", "Attn: Mr. Lee",
+			"Taoyuan Central Warehouse (WH-TAO)", "net 30", sku, "S-" + itoa(tee), "99.125", "793.00", "Total TWD", "Page 1 of 1"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("PDF text has no %q:\n%s", want, text)
+			}
+		}
+		if strings.Contains(text, "NOT VALID") {
+			t.Errorf("a sent order is marked as not valid")
+		}
+	})
+
+	t.Run("a draft is marked and long orders run over pages", func(t *testing.T) {
+		var lines []purchasing.LineInput
+		for range 70 {
+			v, _ := f.variant(t, f.apparel)
+			f.item(t, f.supplier.ID, v, "10", 1, 1)
+			lines = append(lines, line(v, 1))
+		}
+		o := f.draft(t, "TPE-01", lines...)
+		doc, err := f.svc.OrderPDF(f.as("manager"), o.ID)
+		must(t, err)
+		text := pdfText(t, doc)
+		if !strings.Contains(text, "NOT APPROVED - NOT VALID FOR SUPPLY") {
+			t.Errorf("draft not marked")
+		}
+		pages := len(regexp.MustCompile(`Page \d+ of \d+`).FindAllString(text, -1))
+		if pages < 2 || !strings.Contains(text, fmt.Sprintf("Page %d of %d", pages, pages)) {
+			t.Fatalf("70 lines on %d pages:\n%s", pages, text)
+		}
+		if n := strings.Count(text, "(continued)"); n != pages-1 {
+			t.Errorf("%d continued headers on %d pages", n, pages)
+		}
+		if n := strings.Count(text, "Your code"); n != pages {
+			t.Errorf("table head printed %d times on %d pages, want once per page", n, pages)
+		}
+		if !strings.Contains(text, "700.00") {
+			t.Errorf("no total 700.00")
+		}
+	})
+
+	t.Run("staff only", func(t *testing.T) {
+		_, err := f.svc.OrderPDF(t.Context(), 1)
+		wantErr(t, err, "UNAUTHENTICATED", "")
+	})
+}

@@ -6,7 +6,7 @@ PKGS    := ./...
 GENERATED = $(shell find graph web -name '*.go' 2>/dev/null | sort)
 
 .PHONY: all run build test test-short lint vet fmt-check generate check-generated \
-        deps-postgres deps-chromium bench load clean
+        deps-postgres deps-chromium bench load load-orders clean
 
 all: build
 
@@ -54,6 +54,11 @@ bench: deps-postgres
 ## load: the HTTP load generator against a running server (make run in another terminal)
 load:
 	$(GO) run ./tools/loadgen -url http://127.0.0.1:8080/graphql
+
+## load-orders: placeOrder at 16 clients for 20 s, then 200 shoppers racing for 5 units (make run first)
+load-orders:
+	$(GO) run ./tools/loadgen -scenario order -c 16 -d 20s -url http://127.0.0.1:8080/graphql
+	$(GO) run ./tools/loadgen -scenario oversell -units 5 -shoppers 200 -url http://127.0.0.1:8080/graphql
 
 ## deps-postgres: install PostgreSQL's server binaries when missing (Debian/Ubuntu apt-get)
 deps-postgres:

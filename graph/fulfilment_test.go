@@ -630,6 +630,26 @@ func TestReturnInAnotherStore(t *testing.T) {
 	if len(pay.UserErrors) > 0 {
 		t.Fatal(pay.UserErrors)
 	}
+	var desk struct {
+		Order struct {
+			Returnable struct {
+				Lines []struct {
+					OrderLine                                struct{ SKU string }
+					Bought, HandedOver, Returned, Returnable int
+					OutsideWindow                            bool
+				}
+				Refundable          money
+				StoreCreditPossible bool
+			}
+		}
+	}
+	a.query(store, `query($id: ID!) { order(id: $id) { returnable { lines { orderLine { sku } bought handedOver returned returnable
+		outsideWindow } refundable { amount } storeCreditPossible } } }`, map[string]any{"id": o.ID}, &desk)
+	rt := desk.Order.Returnable
+	if len(rt.Lines) != 1 || rt.Lines[0].OrderLine.SKU != sku || rt.Lines[0].Returnable != 2 || rt.Lines[0].OutsideWindow ||
+		rt.Refundable.Amount != o.Total.Amount || !rt.StoreCreditPossible {
+		t.Errorf("returnable %+v, want 2 units of %s within the window", rt, sku)
+	}
 	in["lines"].([]map[string]any)[0]["quantity"] = 3
 	if r := create(store); !hasUserError(r.UserErrors, "EXCEEDS_RETURNABLE", "input", "lines", "0", "quantity") {
 		t.Errorf("returning more than bought: %+v", r.UserErrors)
@@ -696,6 +716,21 @@ func TestReturnInAnotherStore(t *testing.T) {
 	a.query(customer, `{ me { ... on Customer { storeCredit { amount currency } } } }`, nil, &me)
 	if me.Me.StoreCredit.Amount != 30000 || me.Me.StoreCredit.Currency != "TWD" {
 		t.Errorf("store credit %+v, want NT$300", me.Me.StoreCredit)
+	}
+	// The credit pays part of her next order at the till.
+	next := a.mustPlace(customer, shipOrder("WEB", sku, 1))
+	credit := a.recordPayment(store, map[string]any{"orderId": next.ID, "idempotencyKey": newKey(), "method": "STORE_CREDIT",
+		"amount": 20000})
+	if len(credit.UserErrors) > 0 || credit.Order.PaymentStatus != "PARTIALLY_PAID" {
+		t.Errorf("store credit payment: %+v, order %+v", credit.UserErrors, credit.Order)
+	}
+	if over := a.recordPayment(store, map[string]any{"orderId": next.ID, "idempotencyKey": newKey(), "method": "STORE_CREDIT",
+		"amount": 10001}); !hasUserError(over.UserErrors, "INSUFFICIENT_STORE_CREDIT", "input", "amount") {
+		t.Errorf("paying beyond the balance: %+v, want INSUFFICIENT_STORE_CREDIT", over.UserErrors)
+	}
+	a.query(customer, `{ me { ... on Customer { storeCredit { amount currency } } } }`, nil, &me)
+	if me.Me.StoreCredit.Amount != 10000 {
+		t.Errorf("store credit %+v after spending NT$200, want NT$100", me.Me.StoreCredit)
 	}
 	if c := closeReturn(); c.Return == nil || c.Return.Status != "CLOSED" {
 		t.Errorf("close %+v", c.UserErrors)

@@ -57,6 +57,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Return() ReturnResolver
 	ReturnLine() ReturnLineResolver
+	ReturnableLine() ReturnableLineResolver
 	StaffMember() StaffMemberResolver
 	StockDiscrepancy() StockDiscrepancyResolver
 	StockLevel() StockLevelResolver
@@ -304,6 +305,7 @@ type ComplexityRoot struct {
 		Payments      func(childComplexity int) int
 		Phone         func(childComplexity int) int
 		RefundDue     func(childComplexity int) int
+		Returnable    func(childComplexity int) int
 		Returns       func(childComplexity int) int
 		Shipping      func(childComplexity int) int
 		Status        func(childComplexity int) int
@@ -532,6 +534,24 @@ type ComplexityRoot struct {
 		Replayed   func(childComplexity int) int
 		Return     func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Returnable struct {
+		Lines               func(childComplexity int) int
+		Refundable          func(childComplexity int) int
+		StoreCreditPossible func(childComplexity int) int
+	}
+
+	ReturnableLine struct {
+		Bought        func(childComplexity int) int
+		HandedOver    func(childComplexity int) int
+		HandedOverAt  func(childComplexity int) int
+		Lots          func(childComplexity int) int
+		OrderLine     func(childComplexity int) int
+		OutsideWindow func(childComplexity int) int
+		Returnable    func(childComplexity int) int
+		Returned      func(childComplexity int) int
+		WindowEndsAt  func(childComplexity int) int
 	}
 
 	ScanToPackPayload struct {
@@ -781,6 +801,7 @@ type OrderResolver interface {
 	Payments(ctx context.Context, obj *model.Order) ([]model.Payment, error)
 	Events(ctx context.Context, obj *model.Order) ([]order.Event, error)
 	Returns(ctx context.Context, obj *model.Order) ([]model.Return, error)
+	Returnable(ctx context.Context, obj *model.Order) (*model.Returnable, error)
 }
 type OrderEventResolver interface {
 	Actor(ctx context.Context, obj *order.Event) (*string, error)
@@ -839,6 +860,9 @@ type ReturnResolver interface {
 }
 type ReturnLineResolver interface {
 	OrderLine(ctx context.Context, obj *model.ReturnLine) (*model.OrderLine, error)
+}
+type ReturnableLineResolver interface {
+	OrderLine(ctx context.Context, obj *model.ReturnableLine) (*model.OrderLine, error)
 }
 type StaffMemberResolver interface {
 	ID(ctx context.Context, obj *staff.Member) (string, error)
@@ -2069,6 +2093,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.RefundDue(childComplexity), true
+	case "Order.returnable":
+		if e.ComplexityRoot.Order.Returnable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Returnable(childComplexity), true
 	case "Order.returns":
 		if e.ComplexityRoot.Order.Returns == nil {
 			break
@@ -3113,6 +3143,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReturnPayload.UserErrors(childComplexity), true
+
+	case "Returnable.lines":
+		if e.ComplexityRoot.Returnable.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Returnable.Lines(childComplexity), true
+	case "Returnable.refundable":
+		if e.ComplexityRoot.Returnable.Refundable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Returnable.Refundable(childComplexity), true
+	case "Returnable.storeCreditPossible":
+		if e.ComplexityRoot.Returnable.StoreCreditPossible == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Returnable.StoreCreditPossible(childComplexity), true
+
+	case "ReturnableLine.bought":
+		if e.ComplexityRoot.ReturnableLine.Bought == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnableLine.Bought(childComplexity), true
+	case "ReturnableLine.handedOver":
+		if e.ComplexityRoot.ReturnableLine.HandedOver == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnableLine.HandedOver(childComplexity), true
+	case "ReturnableLine.handedOverAt":
+		if e.ComplexityRoot.ReturnableLine.HandedOverAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnableLine.HandedOverAt(childComplexity), true
+	case "ReturnableLine.lots":
+		if e.ComplexityRoot.ReturnableLine.Lots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnableLine.Lots(childComplexity), true
+	case "ReturnableLine.orderLine":
+		if e.ComplexityRoot.ReturnableLine.OrderLine == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnableLine.OrderLine(childComplexity), true
+	case "ReturnableLine.outsideWindow":
+		if e.ComplexityRoot.ReturnableLine.OutsideWindow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnableLine.OutsideWindow(childComplexity), true
+	case "ReturnableLine.returnable":
+		if e.ComplexityRoot.ReturnableLine.Returnable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnableLine.Returnable(childComplexity), true
+	case "ReturnableLine.returned":
+		if e.ComplexityRoot.ReturnableLine.Returned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnableLine.Returned(childComplexity), true
+	case "ReturnableLine.windowEndsAt":
+		if e.ComplexityRoot.ReturnableLine.WindowEndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnableLine.WindowEndsAt(childComplexity), true
 
 	case "ScanToPackPayload.complete":
 		if e.ComplexityRoot.ScanToPackPayload.Complete == nil {
@@ -4719,6 +4823,9 @@ type Order implements Node {
   events: [OrderEvent!]!
   "Goods of the order returned, at any location, oldest first."
   returns: [Return!]!
+  "What may still be returned, for the returns desk. Staff only."
+  returnable: Returnable!
+    @hasRole(roles: [MANAGER, ASSOCIATE, FULFILMENT])
 }
 
 "One variant on an order, priced as sold."
@@ -5081,7 +5188,7 @@ type Return implements Node {
   overrideReason: String
   "Free text; null when none."
   note: String
-  "Who received it."
+  "Who received it, by name (staff only: null for customers)."
   createdBy: String
   "When it was received."
   createdAt: Time!
@@ -5131,10 +5238,42 @@ type Refund {
   reference: String
   "The refund provider's reference; null when none."
   providerReference: String
-  "Who gave it back."
+  "Who gave it back, by name (staff only: null for customers)."
   actor: String
   "When."
   createdAt: Time!
+}
+
+"What may still be returned of an order."
+type Returnable {
+  "Per order line, the units handed over and not returned yet."
+  lines: [ReturnableLine!]!
+  "The most a refund may give back now: what the order paid less what was refunded."
+  refundable: Money!
+  "Whether a refund may go to store credit (the order has a customer record)."
+  storeCreditPossible: Boolean!
+}
+
+"What may still be returned of one order line."
+type ReturnableLine {
+  "The order line."
+  orderLine: OrderLine!
+  "Units bought."
+  bought: Int!
+  "Units handed over (delivered, collected, carried out)."
+  handedOver: Int!
+  "Units returned already."
+  returned: Int!
+  "handedOver - returned."
+  returnable: Int!
+  "When its goods were last handed over; null when not yet."
+  handedOverAt: Time
+  "When its return window ends; null until handed over."
+  windowEndsAt: Time
+  "True when the window has passed: a return needs a manager's override."
+  outsideWindow: Boolean!
+  "Lots the sale took, for a lot-tracked variant."
+  lots: [String!]!
 }
 
 "A return in a ReturnConnection."
@@ -6100,6 +6239,8 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_events(ctx, field)
 	case "returns":
 		return ec.fieldContext_Order_returns(ctx, field)
+	case "returnable":
+		return ec.fieldContext_Order_returnable(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
 }
@@ -6496,6 +6637,42 @@ func (ec *executionContext) childFields_ReturnPayload(ctx context.Context, field
 		return ec.fieldContext_ReturnPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReturnPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Returnable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lines":
+		return ec.fieldContext_Returnable_lines(ctx, field)
+	case "refundable":
+		return ec.fieldContext_Returnable_refundable(ctx, field)
+	case "storeCreditPossible":
+		return ec.fieldContext_Returnable_storeCreditPossible(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Returnable", field.Name)
+}
+
+func (ec *executionContext) childFields_ReturnableLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orderLine":
+		return ec.fieldContext_ReturnableLine_orderLine(ctx, field)
+	case "bought":
+		return ec.fieldContext_ReturnableLine_bought(ctx, field)
+	case "handedOver":
+		return ec.fieldContext_ReturnableLine_handedOver(ctx, field)
+	case "returned":
+		return ec.fieldContext_ReturnableLine_returned(ctx, field)
+	case "returnable":
+		return ec.fieldContext_ReturnableLine_returnable(ctx, field)
+	case "handedOverAt":
+		return ec.fieldContext_ReturnableLine_handedOverAt(ctx, field)
+	case "windowEndsAt":
+		return ec.fieldContext_ReturnableLine_windowEndsAt(ctx, field)
+	case "outsideWindow":
+		return ec.fieldContext_ReturnableLine_outsideWindow(ctx, field)
+	case "lots":
+		return ec.fieldContext_ReturnableLine_lots(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReturnableLine", field.Name)
 }
 
 func (ec *executionContext) childFields_ScanToPackPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13534,6 +13711,56 @@ func (ec *executionContext) fieldContext_Order_returns(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Order_returnable(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_returnable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Returnable(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER", "ASSOCIATE", "FULFILMENT"})
+				if err != nil {
+					var zeroVal *model.Returnable
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.Returnable
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Returnable) graphql.Marshaler {
+			return ec.marshalNReturnable2ᚖatriumᚋgraphᚋmodelᚐReturnable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_returnable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Returnable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16876,7 +17103,7 @@ func (ec *executionContext) _Refund_actor(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Refund_actor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Actor(), nil
+			return obj.Actor(ctx), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -17435,7 +17662,7 @@ func (ec *executionContext) _Return_createdBy(ctx context.Context, field graphql
 			return ec.fieldContext_Return_createdBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(), nil
+			return obj.CreatedBy(ctx), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -18034,6 +18261,309 @@ func (ec *executionContext) fieldContext_ReturnPayload_userErrors(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Returnable_lines(ctx context.Context, field graphql.CollectedField, obj *model.Returnable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Returnable_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lines(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ReturnableLine) graphql.Marshaler {
+			return ec.marshalNReturnableLine2ᚕatriumᚋgraphᚋmodelᚐReturnableLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Returnable_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Returnable",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnableLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Returnable_refundable(ctx context.Context, field graphql.CollectedField, obj *model.Returnable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Returnable_refundable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Refundable(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2atriumᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Returnable_refundable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Returnable",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Returnable_storeCreditPossible(ctx context.Context, field graphql.CollectedField, obj *model.Returnable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Returnable_storeCreditPossible(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StoreCreditPossible(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Returnable_storeCreditPossible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Returnable", field, true, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ReturnableLine_orderLine(ctx context.Context, field graphql.CollectedField, obj *model.ReturnableLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnableLine_orderLine(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReturnableLine().OrderLine(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderLine) graphql.Marshaler {
+			return ec.marshalNOrderLine2ᚖatriumᚋgraphᚋmodelᚐOrderLine(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnableLine_orderLine(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnableLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnableLine_bought(ctx context.Context, field graphql.CollectedField, obj *model.ReturnableLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnableLine_bought(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bought, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnableLine_bought(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnableLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReturnableLine_handedOver(ctx context.Context, field graphql.CollectedField, obj *model.ReturnableLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnableLine_handedOver(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandedOver, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnableLine_handedOver(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnableLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReturnableLine_returned(ctx context.Context, field graphql.CollectedField, obj *model.ReturnableLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnableLine_returned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Returned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnableLine_returned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnableLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReturnableLine_returnable(ctx context.Context, field graphql.CollectedField, obj *model.ReturnableLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnableLine_returnable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Returnable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnableLine_returnable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnableLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReturnableLine_handedOverAt(ctx context.Context, field graphql.CollectedField, obj *model.ReturnableLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnableLine_handedOverAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandedOverAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnableLine_handedOverAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnableLine", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ReturnableLine_windowEndsAt(ctx context.Context, field graphql.CollectedField, obj *model.ReturnableLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnableLine_windowEndsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowEndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnableLine_windowEndsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnableLine", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ReturnableLine_outsideWindow(ctx context.Context, field graphql.CollectedField, obj *model.ReturnableLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnableLine_outsideWindow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutsideWindow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnableLine_outsideWindow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnableLine", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ReturnableLine_lots(ctx context.Context, field graphql.CollectedField, obj *model.ReturnableLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnableLine_lots(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lots(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnableLine_lots(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnableLine", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ScanToPackPayload_item(ctx context.Context, field graphql.CollectedField, obj *model.ScanToPackPayload) (ret graphql.Marshaler) {
@@ -26017,6 +26547,44 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "returnable":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_returnable(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -27813,37 +28381,70 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 		case "id":
 			out.Values[i] = ec._Refund_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "method":
 			out.Values[i] = ec._Refund_method(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "amount":
 			out.Values[i] = ec._Refund_amount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "reference":
 			out.Values[i] = ec._Refund_reference(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "providerReference":
 			out.Values[i] = ec._Refund_providerReference(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
-			out.Values[i] = ec._Refund_actor(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Refund_actor(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Refund_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -28068,10 +28669,43 @@ func (ec *executionContext) _Return(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			out.Values[i] = ec._Return_createdBy(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Return_createdBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Return_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -28412,6 +29046,165 @@ func (ec *executionContext) _ReturnPayload(ctx context.Context, sel ast.Selectio
 			out.Values[i] = ec._ReturnPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var returnableImplementors = []string{"Returnable"}
+
+func (ec *executionContext) _Returnable(ctx context.Context, sel ast.SelectionSet, obj *model.Returnable) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, returnableImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Returnable")
+		case "lines":
+			out.Values[i] = ec._Returnable_lines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refundable":
+			out.Values[i] = ec._Returnable_refundable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "storeCreditPossible":
+			out.Values[i] = ec._Returnable_storeCreditPossible(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var returnableLineImplementors = []string{"ReturnableLine"}
+
+func (ec *executionContext) _ReturnableLine(ctx context.Context, sel ast.SelectionSet, obj *model.ReturnableLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, returnableLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReturnableLine")
+		case "orderLine":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ReturnableLine_orderLine(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "bought":
+			out.Values[i] = ec._ReturnableLine_bought(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "handedOver":
+			out.Values[i] = ec._ReturnableLine_handedOver(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "returned":
+			out.Values[i] = ec._ReturnableLine_returned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "returnable":
+			out.Values[i] = ec._ReturnableLine_returnable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "handedOverAt":
+			out.Values[i] = ec._ReturnableLine_handedOverAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowEndsAt":
+			out.Values[i] = ec._ReturnableLine_windowEndsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outsideWindow":
+			out.Values[i] = ec._ReturnableLine_outsideWindow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lots":
+			out.Values[i] = ec._ReturnableLine_lots(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -31865,6 +32658,36 @@ var (
 		returns.Closed: "CLOSED",
 	}
 )
+
+func (ec *executionContext) marshalNReturnable2ᚖatriumᚋgraphᚋmodelᚐReturnable(ctx context.Context, sel ast.SelectionSet, v *model.Returnable) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Returnable(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReturnableLine2atriumᚋgraphᚋmodelᚐReturnableLine(ctx context.Context, sel ast.SelectionSet, v model.ReturnableLine) graphql.Marshaler {
+	return ec._ReturnableLine(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNReturnableLine2ᚕatriumᚋgraphᚋmodelᚐReturnableLineᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ReturnableLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReturnableLine2atriumᚋgraphᚋmodelᚐReturnableLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 func (ec *executionContext) unmarshalNRole2atriumᚋinternalᚋactorᚐRole(ctx context.Context, v any) (actor.Role, error) {
 	tmp, err := graphql.UnmarshalString(v)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -149,11 +150,11 @@ func orderFilter(first *int, after, search, customerID *string, channel *order.C
 }
 
 // prefetchOrders reads, in one statement each, the children of orders that the client
-// asked for under path (lines, fulfilments, payments, events, allocations) and primes the
-// operation's loaders with them, as prefetch does for products: a page of orders with
-// its lines and fulfilments takes a statement per kind of child, whatever its size. The
-// reads run as the actor in readCtx. Only an optimisation: when a read fails, the field
-// resolvers load (and report) it themselves.
+// asked for under path (lines, fulfilments, payments, events, allocations, returns) and
+// primes the operation's loaders with them, as prefetch does for products: a page of
+// orders with its lines and fulfilments takes a statement per kind of child, whatever its
+// size. The reads run as the actor in readCtx. Only an optimisation: when a read fails,
+// the field resolvers load (and report) it themselves.
 func (r *Resolver) prefetchOrders(ctx, readCtx context.Context, orders []order.Order, path ...string) {
 	l := loadersFrom(ctx)
 	ids := make([]int64, len(orders))
@@ -164,7 +165,7 @@ func (r *Resolver) prefetchOrders(ctx, readCtx context.Context, orders []order.O
 	if len(ids) == 0 {
 		return
 	}
-	at := func(field string) bool { return requested(ctx, append(path[:len(path):len(path)], field)...) }
+	at := func(fields ...string) bool { return requested(ctx, append(path[:len(path):len(path)], fields...)...) }
 	if at("lines") || at("fulfilments") {
 		primeMany(readCtx, l.orderLines, ids, r.Orders.LinesByOrderIDs)
 	}
@@ -174,8 +175,13 @@ func (r *Resolver) prefetchOrders(ctx, readCtx context.Context, orders []order.O
 	if at("payments") {
 		primeMany(readCtx, l.payments, ids, r.Orders.PaymentsByOrderIDs)
 	}
-	if at("events") {
+	// A fulfilment's steps, carrier and tracking number are read from the timeline.
+	if at("events") || slices.ContainsFunc([]string{"steps", "carrier", "trackingNumber", "cancelReason"},
+		func(f string) bool { return at("fulfilments", f) }) {
 		primeMany(readCtx, l.orderEvents, ids, r.Orders.EventsByOrderIDs)
+	}
+	if at("returns") && r.Returns != nil {
+		primeMany(readCtx, l.returnsByOrder, ids, r.Returns.ReturnsByOrderIDs)
 	}
 	if at("allocations") && actor.From(ctx).IsStaff() {
 		primeMany(readCtx, l.allocations, ids, r.Orders.AllocationsByOrderIDs)
@@ -310,11 +316,8 @@ func (r *Resolver) readOrder(ctx context.Context, id int64) (model.Order, bool) 
 // reloadRetry is how long watchOrder waits before reading an order again after a failed read.
 const reloadRetry = time.Second
 
-// eventActor is who did event e, by name, as the viewer in ctx may see it: staff see
-// every name; customers see their own, not the names of the staff who handled their order.
+// eventActor is who did event e, by name, as the viewer in ctx may see it (see
+// model.ActorName).
 func eventActor(ctx context.Context, e *order.Event) *string {
-	if !actor.From(ctx).IsStaff() && actor.Kind(e.ActorKind) != actor.Customer {
-		return nil
-	}
-	return nonEmpty(e.ActorName)
+	return model.ActorName(ctx, e.ActorKind, e.ActorName)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -374,6 +375,43 @@ func TestPlaceOrderIdempotent(t *testing.T) {
 	if res.Order != nil || !hasUserError(res.UserErrors, "CONFLICT", "input", "idempotencyKey") {
 		t.Errorf("got %+v, want a CONFLICT on input.idempotencyKey", res)
 	}
+
+	t.Run("concurrent retries", func(t *testing.T) {
+		// A tablet on bad Wi-Fi sends the same order several times at once.
+		in := shipOrder("APP", sku, 2)
+		const tries = 8
+		ids := make(chan string, tries)
+		var wg sync.WaitGroup
+		for range tries {
+			wg.Go(func() {
+				res := a.send(request{token: customer, query: `mutation($in: PlaceOrderInput!) { placeOrder(input: $in) {
+					order { id } userErrors { code } } }`, vars: map[string]any{"in": in}})
+				var out struct {
+					PlaceOrder struct {
+						Order      *struct{ ID string }
+						UserErrors []userError
+					}
+				}
+				if len(res.Errors) > 0 || json.Unmarshal(res.Data, &out) != nil || out.PlaceOrder.Order == nil {
+					ids <- fmt.Sprintf("failed: %+v %s", res.Errors, res.Data)
+					return
+				}
+				ids <- out.PlaceOrder.Order.ID
+			})
+		}
+		wg.Wait()
+		close(ids)
+		var got []string
+		for id := range ids {
+			got = append(got, id)
+		}
+		if slices.Sort(got); len(slices.Compact(got)) != 1 || strings.HasPrefix(got[0], "failed") {
+			t.Errorf("orders %v, want one order for all", got)
+		}
+		if r := f.reserved(sku, "WH-TAO"); r != 5 {
+			t.Errorf("reserved %d, want 5: 3 before and 2 once", r)
+		}
+	})
 }
 
 // TestPlaceOrderUserErrors: what the user can fix comes back as userErrors on the field.
@@ -840,8 +878,8 @@ func TestOrderStatementsPerQuery(t *testing.T) {
 		a.mustPlace(manager, in)
 	}
 	const query = `query($first: Int) { orders(first: $first) { edges { node { number customer { email }
-		lines { sku variant { sku } } fulfilments { status location { code } lines { sku } }
-		payments { amount { amount } } events { kind } } } } }`
+		lines { sku variant { sku } } fulfilments { status location { code } lines { sku } carrier steps { kind } }
+		payments { amount { amount } } events { kind } returns { number } } } } }`
 	var counts []int64
 	for _, first := range []int{1, 6} {
 		before := statements.Load()
@@ -852,9 +890,10 @@ func TestOrderStatementsPerQuery(t *testing.T) {
 		}
 		counts = append(counts, statements.Load()-before)
 	}
-	// token, orders, lines, fulfilments (and their lines), payments, events, customers,
-	// variants, locations
-	if counts[0] != counts[1] || counts[1] > 10 {
+	// token, orders, lines, fulfilments (and their lines), payments, events, returns,
+	// customers, variants, locations
+	t.Logf("statements for 1 and 6 orders: %v", counts)
+	if counts[0] != counts[1] || counts[1] > 11 {
 		t.Errorf("statements for 1 and 6 orders: %v, want the same handful", counts)
 	}
 }

@@ -145,6 +145,7 @@ func newSchema(d Deps) graphql.ExecutableSchema {
 	}
 	cfg.Complexity.Return.Lines = listCost(linesPerOrder)
 	cfg.Complexity.Return.Refunds = listCost(refundsPerReturn)
+	cfg.Complexity.Returnable.Lines = listCost(linesPerOrder)
 	return NewExecutableSchema(cfg)
 }
 

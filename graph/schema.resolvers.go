@@ -625,6 +625,14 @@ func (r *orderResolver) Returns(ctx context.Context, obj *model.Order) ([]model.
 	return out, err
 }
 
+func (r *orderResolver) Returnable(ctx context.Context, obj *model.Order) (*model.Returnable, error) {
+	rt, err := r.Deps.Returns.Returnable(ctx, obj.Order.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.Returnable{Returnable: rt}, nil
+}
+
 func (r *orderEventResolver) Actor(ctx context.Context, obj *order.Event) (*string, error) {
 	return eventActor(ctx, obj), nil
 }
@@ -1020,6 +1028,10 @@ func (r *returnLineResolver) OrderLine(ctx context.Context, obj *model.ReturnLin
 	return orderLine(ctx, obj.OrderID, obj.OrderLineID)
 }
 
+func (r *returnableLineResolver) OrderLine(ctx context.Context, obj *model.ReturnableLine) (*model.OrderLine, error) {
+	return orderLine(ctx, obj.OrderID, obj.OrderLineID)
+}
+
 func (r *staffMemberResolver) ID(ctx context.Context, obj *staff.Member) (string, error) {
 	return encodeID(typeStaffMember, obj.ID), nil
 }
@@ -1202,6 +1214,8 @@ func (r *Resolver) Return() ReturnResolver { return &returnResolver{r} }
 
 func (r *Resolver) ReturnLine() ReturnLineResolver { return &returnLineResolver{r} }
 
+func (r *Resolver) ReturnableLine() ReturnableLineResolver { return &returnableLineResolver{r} }
+
 func (r *Resolver) StaffMember() StaffMemberResolver { return &staffMemberResolver{r} }
 
 func (r *Resolver) StockDiscrepancy() StockDiscrepancyResolver { return &stockDiscrepancyResolver{r} }
@@ -1240,6 +1254,7 @@ type (
 	queryResolver               struct{ *Resolver }
 	returnResolver              struct{ *Resolver }
 	returnLineResolver          struct{ *Resolver }
+	returnableLineResolver      struct{ *Resolver }
 	staffMemberResolver         struct{ *Resolver }
 	stockDiscrepancyResolver    struct{ *Resolver }
 	stockLevelResolver          struct{ *Resolver }

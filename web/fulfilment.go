@@ -137,11 +137,26 @@ func (s *server) fulfilmentQueue(w http.ResponseWriter, r *http.Request) error {
 	return s.page(w, r, http.StatusOK, fulfilmentQueuePage(v))
 }
 
-// pickListView is a location's pick list.
+// pickListView is a location's pick list; BinVariant and Bin are a bin as typed that was
+// refused (Errors).
 type pickListView struct {
-	Locations []location.Location
-	Location  *location.Location
-	List      order.PickList
+	Locations  []location.Location
+	Location   *location.Location
+	List       order.PickList
+	BinVariant int64
+	Bin        string
+	Errors     formErrors
+}
+
+// BinOf is the bin shown in a line's bin field: as typed when it was refused.
+func (v pickListView) BinOf(l order.PickLine) string {
+	if l.VariantID == v.BinVariant {
+		return v.Bin
+	}
+	if l.Bin != nil {
+		return *l.Bin
+	}
+	return ""
 }
 
 func (s *server) pickList(w http.ResponseWriter, r *http.Request) error {
@@ -157,6 +172,39 @@ func (s *server) pickList(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return s.page(w, r, http.StatusOK, pickListPage(v))
+}
+
+const flashBinSaved = "bin-saved"
+
+// binSet records where a variant sits at a location, from the pick list, and shows the
+// pick list again (grouped by the new bin).
+func (s *server) binSet(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	v := r.PostFormValue
+	var errs apperr.List
+	loc := optInt64(&errs, "locationId", v("location"))
+	variant := optInt64(&errs, "variantId", v("variant"))
+	if loc == nil || variant == nil {
+		return apperr.List{apperr.Invalid("bin", "the bin form lacks its location or variant: reload the pick list")}
+	}
+	bin := v("bin")
+	if err := s.Inventory.SetBin(ctx, *loc, *variant, bin); err != nil {
+		return s.formFailed(w, r, err, fieldSet("bin"), func(fe formErrors) (templ.Component, error) {
+			view := pickListView{BinVariant: *variant, Bin: bin, Errors: fe}
+			var err error
+			if view.Locations, view.Location, err = s.chosenLocation(ctx, url.Values{"location": {v("location")}}); err != nil {
+				return nil, err
+			}
+			if view.List, err = s.Orders.PickList(ctx, *loc); err != nil {
+				return nil, err
+			}
+			return pickListPage(view), nil
+		})
+	}
+	return s.redirect(w, r, pickListURL(*loc), flashBinSaved)
 }
 
 // scanFeedback is what the pack screen says about the last scan.
@@ -246,6 +294,18 @@ func (s *server) fulfilmentShow(w http.ResponseWriter, r *http.Request) error {
 // fulfilmentFields are the fields the fulfilment page shows errors beside.
 var fulfilmentFields = fieldSet("code", "carrier", "trackingNumber", "reason", "locationId")
 
+// stepLeadsTo is the status each step (by its flash) leaves a fulfilment in.
+var stepLeadsTo = map[string]order.FulfilmentStatus{
+	flashPickingStarted:      order.FulfilmentPicking,
+	flashPacked:              order.FulfilmentPacked,
+	flashShipped:             order.FulfilmentShipped,
+	flashDelivered:           order.FulfilmentDelivered,
+	flashReceivedAtStore:     order.FulfilmentReceived,
+	flashReadyForPickup:      order.FulfilmentReadyForPickup,
+	flashCollected:           order.FulfilmentCollected,
+	flashFulfilmentCancelled: order.FulfilmentCancelled,
+}
+
 // fulfilmentStep runs one step posted from the fulfilment page and goes back to it with
 // flash; a refused step shows the page again with the form as typed and why.
 func (s *server) fulfilmentStep(flash string, do func(ctx context.Context, id int64, f fulfilmentForm, r *http.Request) error) handlerFunc {
@@ -260,7 +320,15 @@ func (s *server) fulfilmentStep(flash string, do func(ctx context.Context, id in
 		ctx := r.Context()
 		v := r.PostFormValue
 		f := fulfilmentForm{Carrier: v("carrier"), Tracking: v("trackingNumber"), Reason: v("reason"), Location: v("locationId")}
-		if err := do(ctx, id, f, r); err != nil {
+		err = do(ctx, id, f, r)
+		// A step refused because the fulfilment already is where it leads was a double
+		// submit: its first post made it.
+		if hasReason(err, order.ReasonWrongStatus) {
+			if cur, cerr := s.Orders.FulfilmentByID(ctx, id); cerr == nil && cur.Status == stepLeadsTo[flash] {
+				err = nil
+			}
+		}
+		if err != nil {
 			return s.formFailed(w, r, err, fulfilmentFields, func(fe formErrors) (templ.Component, error) {
 				p, err := s.fulfilmentPage(ctx, id, f, fe)
 				if err != nil {

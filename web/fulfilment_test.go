@@ -53,6 +53,19 @@ func TestFulfilmentShipPages(t *testing.T) {
 			wantStatus(http.StatusOK).wantContains(o.Number).wantNotContains("<nav class=\"container\"")
 		pl := wh.get("/admin/fulfilment/pick-list").wantStatus(http.StatusOK)
 		pl.wantContains(a.v1.SKU, a.v2.SKU, *a.v1.Barcode, o.Number)
+		whID := strconv.FormatInt(locationID(t, a.app, "WH-TAO"), 10)
+		bin := url.Values{"location": {whID}, "variant": {strconv.FormatInt(a.v2.ID, 10)}, "bin": {"shelf 3"}}
+		res = wh.post("/admin/fulfilment/bins", bin).wantStatus(http.StatusUnprocessableEntity)
+		if msg := res.byID("error-bin"); !strings.Contains(msg, "A-03-2") {
+			t.Errorf("bin error %q", msg)
+		}
+		bin.Set("bin", "b-01-1")
+		wh.post("/admin/fulfilment/bins", bin).wantRedirect(pickListURL(locationID(t, a.app, "WH-TAO")))
+		pl = wh.get(pickListURL(locationID(t, a.app, "WH-TAO"))).wantContains("Bin saved.")
+		if g := pl.byID("pick-group-0"); !strings.Contains(g, "Bin B-01-1") || !strings.Contains(g, a.v2.SKU) {
+			t.Errorf("first group %q, want bin B-01-1 with %s", g, a.v2.SKU)
+		}
+		a.signedIn("associate").post("/admin/fulfilment/bins", bin).wantStatus(http.StatusForbidden)
 	})
 	t.Run("scan to pack", func(t *testing.T) {
 		page := wh.get(fulfilmentURL(f.ID)).wantStatus(http.StatusOK)
@@ -88,6 +101,10 @@ func TestFulfilmentShipPages(t *testing.T) {
 			t.Errorf("after reload %q", p)
 		}
 		wh.post(fulfilmentURL(f.ID)+"/pack", nil).wantRedirect(fulfilmentURL(f.ID))
+		// A double click: the second post finds it packed already.
+		wh.post(fulfilmentURL(f.ID)+"/pack", nil).wantRedirect(fulfilmentURL(f.ID))
+		wh.post(fulfilmentURL(f.ID)+"/deliver", nil).wantStatus(http.StatusUnprocessableEntity).
+			wantContains("is PACKED: it cannot be marked delivered (next: ship it)")
 	})
 	t.Run("ship and deliver", func(t *testing.T) {
 		res := wh.post(fulfilmentURL(f.ID)+"/ship", url.Values{"carrier": {"Black Cat"}}).wantStatus(http.StatusUnprocessableEntity)

@@ -133,3 +133,49 @@ func (s *server) purchaseOrderPDF(w http.ResponseWriter, r *http.Request) error 
 	_, err = w.Write(doc)
 	return err
 }
+
+func quotationURL(id int64) string {
+	return "/admin/purchasing/quotations/" + strconv.FormatInt(id, 10)
+}
+
+// quotationList is the requests for quotation page, open ones first.
+type quotationList struct {
+	Open, Closed []purchasing.RFQ
+}
+
+func (s *server) quotationList(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	var v quotationList
+	var err error
+	if v.Open, err = s.Purchasing.RFQs(ctx, purchasing.RFQOpen); err != nil {
+		return err
+	}
+	if v.Closed, err = s.Purchasing.RFQs(ctx, purchasing.RFQAwarded, purchasing.RFQCancelled); err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, quotationListPage(v))
+}
+
+// quotationShow sets a request's answers side by side.
+func (s *server) quotationShow(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.Purchasing.CompareQuotes(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, quotationPage(c))
+}
+
+// answered counts the suppliers that have answered r.
+func answered(r purchasing.RFQ) int {
+	n := 0
+	for _, s := range r.Suppliers {
+		if s.Quote != nil {
+			n++
+		}
+	}
+	return n
+}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"atrium/internal/actor"
 	"atrium/internal/purchasing"
 	"atrium/internal/testdb"
 )
@@ -19,6 +18,9 @@ import (
 // by the demo buyer to WH-TAO: a draft, one waiting for approval and one approved.
 type purchasingApp struct {
 	*app
+	svc                        *purchasing.Service
+	supplier                   purchasing.Supplier
+	variant                    int64
 	draft, submitted, approved purchasing.Order
 }
 
@@ -28,16 +30,7 @@ func newPurchasingApp(t *testing.T) purchasingApp {
 	d := testDeps(db)
 	d.Purchasing = purchasing.NewService(db)
 	a := newAppWith(t, db, d)
-	as := func(login string) context.Context {
-		var act actor.Actor
-		var role string
-		if err := db.QueryRow(`SELECT id, roles[1], home_location_id FROM staff WHERE login = $1`, login).
-			Scan(&act.ID, &role, &act.HomeLocationID); err != nil {
-			t.Fatal(err)
-		}
-		act.Kind, act.Roles, act.Name = actor.Staff, []actor.Role{actor.Role(role)}, login
-		return actor.With(context.Background(), act)
-	}
+	as := func(login string) context.Context { return staffContext(t, a, login) }
 	svc := d.Purchasing
 	sup, err := svc.CreateSupplier(as("buyer"), purchasing.SupplierInput{Code: "SUP-TEE", Name: "Formosa Garments",
 		Email: "orders@formosa.example", Currency: "TWD", PaymentTerms: purchasing.PaymentTerms{Days: 30}, Active: true})
@@ -61,7 +54,7 @@ func newPurchasingApp(t *testing.T) purchasingApp {
 		}
 		return o
 	}
-	p := purchasingApp{app: a, draft: create(), submitted: create(), approved: create()}
+	p := purchasingApp{app: a, svc: svc, supplier: sup, variant: variant, draft: create(), submitted: create(), approved: create()}
 	for _, id := range []int64{p.submitted.ID, p.approved.ID} {
 		if _, err := svc.Submit(as("buyer"), id, ""); err != nil {
 			t.Fatal(err)
@@ -142,4 +135,38 @@ func TestPurchaseOrderPages(t *testing.T) {
 		a.signedIn("associate").get("/admin/purchasing/orders").wantStatus(http.StatusForbidden)
 		a.signedIn("buyer").get("/admin/purchasing/orders/999999").wantStatus(http.StatusNotFound)
 	})
+}
+
+func TestQuotationPages(t *testing.T) {
+	t.Parallel()
+	a := newPurchasingApp(t)
+	buyer := staffContext(t, a.app, "buyer")
+	other, err := a.svc.CreateSupplier(buyer, purchasing.SupplierInput{Code: "SUP-HSZ", Name: "Hsinchu Textiles",
+		Currency: "TWD", PaymentTerms: purchasing.PaymentTerms{Days: 30}, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := a.svc.CreateRFQ(buyer, purchasing.RFQInput{LocationID: locationID(t, a.app, "TPE-01"),
+		SupplierIDs: []int64{a.supplier.ID, other.ID}, Lines: []purchasing.RFQLineInput{{VariantID: a.variant, Quantity: 20}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.svc.RecordQuote(buyer, r.ID, purchasing.QuoteInput{SupplierID: other.ID, LeadTimeDays: new(12),
+		Lines: []purchasing.QuoteLineInput{{VariantID: a.variant, UnitCost: decimal.RequireFromString("110")}}}); err != nil {
+		t.Fatal(err)
+	}
+	c := a.signedIn("buyer")
+
+	list := c.get("/admin/purchasing/quotations").wantStatus(http.StatusOK)
+	if got := list.byID("open-requests"); !strings.Contains(got, r.Number()) || !strings.Contains(got, "1 of 2") {
+		t.Errorf("open requests %q", got)
+	}
+	page := c.get("/admin/purchasing/quotations/" + strconv.FormatInt(r.ID, 10)).wantStatus(http.StatusOK)
+	if got := page.byID("comparison"); !strings.Contains(got, "20 × NT$110 NT$2,200 best") || !strings.Contains(got, "not quoted") {
+		t.Errorf("comparison %q", got)
+	}
+	if got := page.byID("totals"); !strings.Contains(got, "Hsinchu Textiles cheapest complete answer") ||
+		!strings.Contains(got, "12 days") || !strings.Contains(got, "no answer yet") {
+		t.Errorf("totals %q", got)
+	}
 }

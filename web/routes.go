@@ -45,6 +45,7 @@ func (s *server) routes() http.Handler {
 
 	mux.Handle("GET /admin/fulfilment", s.staff(canFulfil, s.fulfilmentQueue))
 	mux.Handle("GET /admin/fulfilment/pick-list", s.staff(canFulfil, s.pickList))
+	mux.Handle("POST /admin/fulfilment/bins", s.staff(canFulfil, s.binSet))
 	mux.Handle("GET /admin/fulfilment/{id}", s.staff(canFulfil, s.fulfilmentShow))
 	mux.Handle("POST /admin/fulfilment/{id}/pick", s.staff(canFulfil, s.fulfilmentPick))
 	mux.Handle("POST /admin/fulfilment/{id}/scan", s.staff(canFulfil, s.fulfilmentScan))
@@ -103,6 +104,8 @@ func (s *server) routes() http.Handler {
 		mux.Handle("GET /admin/purchasing/orders", s.staff(canSeePurchasing, s.purchaseOrderList))
 		mux.Handle("GET /admin/purchasing/orders/{id}", s.staff(canSeePurchasing, s.purchaseOrderShow))
 		mux.Handle("GET /admin/purchasing/orders/{id}/pdf", s.staff(canSeePurchasing, s.purchaseOrderPDF))
+		mux.Handle("GET /admin/purchasing/quotations", s.staff(canSeePurchasing, s.quotationList))
+		mux.Handle("GET /admin/purchasing/quotations/{id}", s.staff(canSeePurchasing, s.quotationShow))
 	}
 
 	mux.Handle("GET /admin/staff", s.staff(staff.CanView, s.staffList))

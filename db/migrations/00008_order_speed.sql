@@ -25,8 +25,15 @@ $$;
 -- (e.g. 'ORD:42'), as done by actor p_actor_kind/p_actor_id: one guarded update per
 -- level, in (location, variant) order so that concurrent orders cannot deadlock, taking
 -- only available units (on hand less reserved, safety stock and lots past their expiry),
--- with one RESERVE movement and one stock_changed notification per level, as inventory's
--- ledger writes them. Lines for the same level are merged.
+-- with one RESERVE movement per level, as inventory's ledger writes them, and (p_notify)
+-- one stock_changed notification per level. Lines for the same level are merged.
+--
+-- A transaction that notifies holds a lock that serialises every such commit on the
+-- server, WAL flush included, from the start of its commit to the end (PostgreSQL's
+-- async.c, so that notifications arrive in commit order): at a few hundred orders a
+-- second on a busy disk, that lock is the limit. The order service's one-statement orders
+-- therefore pass p_notify false and notify right after their commit, in a statement of
+-- their own whose commit writes no WAL.
 --
 -- When any line is short, it raises SQLSTATE AT001 (nothing it did survives: the
 -- statement fails) with DETAIL a JSON array of the short lines: line (index of the first
@@ -38,7 +45,7 @@ $$;
 -- granted (the guard itself may have seen older lots when it waited for the lock).
 -- +goose StatementBegin
 CREATE FUNCTION reserve_stock(p_ref text, p_actor_kind text, p_actor_id bigint,
-    p_location_ids bigint[], p_variant_ids bigint[], p_quantities integer[]) RETURNS integer
+    p_location_ids bigint[], p_variant_ids bigint[], p_quantities integer[], p_notify boolean) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     v_line record;
@@ -55,8 +62,10 @@ BEGIN
     FROM unnest(p_location_ids, p_variant_ids, p_quantities) AS t(location_id, variant_id, qty)
     GROUP BY t.location_id, t.variant_id
     ORDER BY t.location_id, t.variant_id;
-    PERFORM pg_notify('stock_changed', json_build_object('locationId', t.location_id, 'variantId', t.variant_id)::text)
-    FROM (SELECT DISTINCT u.location_id, u.variant_id FROM unnest(p_location_ids, p_variant_ids) AS u(location_id, variant_id)) AS t;
+    IF p_notify THEN
+        PERFORM pg_notify('stock_changed', json_build_object('locationId', t.location_id, 'variantId', t.variant_id)::text)
+        FROM (SELECT DISTINCT u.location_id, u.variant_id FROM unnest(p_location_ids, p_variant_ids) AS u(location_id, variant_id)) AS t;
+    END IF;
     FOR v_line IN
         SELECT t.location_id, t.variant_id, sum(t.qty)::integer AS qty, (min(t.n) - 1)::integer AS line
         FROM unnest(p_location_ids, p_variant_ids, p_quantities) WITH ORDINALITY AS t(location_id, variant_id, qty, n)
@@ -168,6 +177,6 @@ $$;
 -- +goose StatementEnd
 
 -- +goose Down
-DROP FUNCTION reserve_stock(text, text, bigint, bigint[], bigint[], integer[]);
+DROP FUNCTION reserve_stock(text, text, bigint, bigint[], bigint[], integer[], boolean);
 DROP FUNCTION order_basket(text[], integer[], boolean, bigint, text, double precision);
 DROP FUNCTION stock_expired(bigint, bigint);

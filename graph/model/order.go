@@ -1,6 +1,9 @@
 package model
 
 import (
+	"context"
+
+	"atrium/internal/actor"
 	"atrium/internal/order"
 	"atrium/internal/returns"
 )
@@ -229,8 +232,10 @@ func (r Return) OverrideReason() *string { return nonEmpty(r.Return.OverrideReas
 // Note is free text; nil when none.
 func (r Return) Note() *string { return nonEmpty(r.Return.Note) }
 
-// CreatedBy is who received it, by name.
-func (r Return) CreatedBy() *string { return nonEmpty(r.CreatedByName) }
+// CreatedBy is who received it, by name (see ActorName).
+func (r Return) CreatedBy(ctx context.Context) *string {
+	return ActorName(ctx, r.CreatedByKind, r.CreatedByName)
+}
 
 // ReturnLine is a returned line with its return's currency and order.
 type ReturnLine struct {
@@ -266,5 +271,50 @@ func (r Refund) Reference() *string { return nonEmpty(r.Refund.Reference) }
 // ProviderReference is the refund provider's reference; nil when none.
 func (r Refund) ProviderReference() *string { return nonEmpty(r.Refund.ProviderReference) }
 
-// Actor is who gave it back, by name.
-func (r Refund) Actor() *string { return nonEmpty(r.ActorName) }
+// Actor is who gave it back, by name (see ActorName).
+func (r Refund) Actor(ctx context.Context) *string {
+	return ActorName(ctx, r.ActorKind, r.Refund.ActorName)
+}
+
+// ActorName is the name of who did something, as the viewer in ctx may see it: staff see
+// every name; customers see their own, not the names of the staff who served them.
+func ActorName(ctx context.Context, kind, name string) *string {
+	if !actor.From(ctx).IsStaff() && actor.Kind(kind) != actor.Customer {
+		return nil
+	}
+	return nonEmpty(name)
+}
+
+// Returnable is what may still be returned of an order.
+type Returnable struct{ returns.Returnable }
+
+// Lines are the order's lines with what may be returned of each.
+func (r Returnable) Lines() []ReturnableLine {
+	out := make([]ReturnableLine, len(r.Returnable.Lines))
+	for i, l := range r.Returnable.Lines {
+		out[i] = ReturnableLine{ReturnableLine: l, OrderID: r.OrderID}
+	}
+	return out
+}
+
+// Refundable is the most a refund may give back now.
+func (r Returnable) Refundable() Money {
+	return Money{Amount: max(0, r.Paid-r.Refunded), Currency: r.Currency}
+}
+
+// StoreCreditPossible reports whether a refund may go to store credit.
+func (r Returnable) StoreCreditPossible() bool { return r.StoreCreditCustomerID != nil }
+
+// ReturnableLine is what may be returned of one order line, with its order.
+type ReturnableLine struct {
+	returns.ReturnableLine
+	OrderID int64
+}
+
+// Lots are the lots the sale took, never nil.
+func (l ReturnableLine) Lots() []string {
+	if l.ReturnableLine.Lots == nil {
+		return []string{}
+	}
+	return l.ReturnableLine.Lots
+}

@@ -120,7 +120,7 @@ func (s *Service) Reserve(ctx context.Context, ext sqlx.ExtContext, ref string, 
 	if a.ID != 0 {
 		actorID = &a.ID
 	}
-	_, err := ext.ExecContext(ctx, `SELECT reserve_stock($1, $2, $3, $4, $5, $6)`, ref, string(a.Kind), actorID,
+	_, err := ext.ExecContext(ctx, `SELECT reserve_stock($1, $2, $3, $4, $5, $6, true)`, ref, string(a.Kind), actorID,
 		pq.Array(locations), pq.Array(variants), pq.Array(quantities))
 	if short, ok := ShortageOf(err); ok {
 		return short

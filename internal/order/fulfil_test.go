@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"atrium/internal/actor"
@@ -722,4 +724,36 @@ func TestShipToStoreReceivedAsTransfer(t *testing.T) {
 		t.Errorf("order %s, lines %+v", d.Status, d.Lines)
 	}
 	checkLedger(t, f.db)
+}
+
+// Packers scanning the same fulfilment at once never scan more units than it has.
+func TestConcurrentScans(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	sku, _ := f.variant(t, 1000, map[string]int{"WH-TAO": 9})
+	o := f.place(t, guest, shipInput(taipei(), line(sku, 3)))
+	id := f.only(t, o.ID).ID
+	wh := f.as("fulfilment")
+	var wg sync.WaitGroup
+	var accepted, tooMany atomic.Int64
+	for range 12 {
+		wg.Go(func() {
+			_, err := f.svc.Scan(wh, order.ScanInput{FulfilmentID: id, Code: sku})
+			switch {
+			case err == nil:
+				accepted.Add(1)
+			case strings.Contains(err.Error(), "already scanned"):
+				tooMany.Add(1)
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	v, err := f.svc.FulfilmentByID(wh, id)
+	must(t, err)
+	if accepted.Load() != 3 || tooMany.Load() != 9 || len(v.Scans) != 3 || v.Status != order.FulfilmentPicking {
+		t.Errorf("accepted %d, refused %d, stored %d, status %s; want 3, 9, 3, PICKING",
+			accepted.Load(), tooMany.Load(), len(v.Scans), v.Status)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -343,7 +344,8 @@ type newEvent struct {
 // one statement, its own transaction: the order with its lines, allocation, fulfilments
 // and first events, then its reservations through inventory's reserve_stock (the guarded
 // reservation Stock.Reserve makes), last, so that the hot stock rows stay locked only for
-// the end of the statement and its commit, never across a round trip to this server.
+// the end of the statement and its commit, never across a round trip to this server;
+// its listeners are told after the commit (notifyPlaced).
 // Other orders take one transaction: the order, its coupon uses (coupon rows are locked
 // before stock rows, as cancelling does), then its stock. Errors: errReplay when the key
 // is taken; *inventory.ShortageError when the stock went meanwhile; apperr.List.
@@ -351,6 +353,9 @@ func (s *Service) commit(ctx context.Context, r *request, pr *priced, pl *plan, 
 	lines, owners := pl.stockLines(pr)
 	if pl.method != CarryOut && len(pr.coupons) == 0 {
 		o, _, err := s.insertOrder(ctx, nil, r, pr, pl, holds, lines)
+		if err == nil {
+			s.notifyPlaced(ctx, o.ID, lines)
+		}
 		return o, err
 	}
 	var o Order
@@ -380,6 +385,39 @@ func (s *Service) commit(ctx context.Context, r *request, pr *priced, pl *plan, 
 		return recordDiscrepancies(ctx, tx, o.ID, allocationID, pl, pr, lines, owners, ds)
 	})
 	return o, err
+}
+
+// notifyPlaced tells order_updated and stock_changed listeners (every server's
+// subscriptions) about an order placed in a statement of its own, once it has committed,
+// with the payloads the notifications sent inside transactions have (the order's id; the
+// level's inventory.Change). Notifying inside the order's transaction would make its
+// commit wait for PostgreSQL's lock that serialises the commits of every notifying
+// transaction, WAL flush included (see migration 00008): that lock, not the stock rows,
+// limited orders to a few hundred a second. This statement's commit writes no WAL, so the
+// lock is held for an instant. The order stands whatever happens here: a notification
+// lost to a failure between the commit and this statement is like one lost to a dropped
+// listening connection, and the next change of the same order or level shows it.
+func (s *Service) notifyPlaced(ctx context.Context, orderID int64, lines []inventory.Line) {
+	channels := []string{"order_updated"}
+	payloads := []string{strconv.FormatInt(orderID, 10)}
+	seen := map[inventory.Change]bool{}
+	for _, l := range lines {
+		c := inventory.Change{LocationID: l.LocationID, VariantID: l.VariantID}
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		b, err := json.Marshal(c)
+		if err != nil {
+			continue
+		}
+		channels, payloads = append(channels, inventory.ChangesChannel), append(payloads, string(b))
+	}
+	stmt, err := s.prepared(ctx, `SELECT count(pg_notify(t.channel, t.payload)) FROM unnest($1::text[], $2::text[]) AS t(channel, payload)`)
+	if err != nil {
+		return
+	}
+	_, _ = stmt.ExecContext(context.WithoutCancel(ctx), pq.Array(channels), pq.Array(payloads))
 }
 
 // recordDiscrepancies adds a till sale's shortfalls to its allocation's explanation and
@@ -420,8 +458,9 @@ func placedMessage(r *request) string {
 // as sold), the allocation decision with its fulfilments and their lines, and the first
 // events, and tells order_updated listeners — unless the key is taken (errReplay: a
 // concurrent insert under the same key waits here until the first commits or rolls
-// back). With reserve, the same statement then reserves those stock lines (see commit);
-// tx nil runs it in a transaction of its own. It returns the order and the allocation's
+// back). With reserve, the same statement then reserves those stock lines (see commit)
+// and notifies nobody: the caller does, after the commit (notifyPlaced); tx nil runs it
+// in a transaction of its own. It returns the order and the allocation's
 // id. Errors: errReplay; *inventory.ShortageError (only with reserve); apperr.List.
 func (s *Service) insertOrder(ctx context.Context, tx *sqlx.Tx, r *request, pr *priced, pl *plan, holds []string,
 	reserve []inventory.Line) (Order, int64, error) {
@@ -650,11 +689,11 @@ const insertOrderSQL = `
 		ORDER BY t.n
 		RETURNING order_id
 	), notified AS (
-		SELECT pg_notify('order_updated', min(order_id)::text) FROM e
+		SELECT pg_notify('order_updated', min(order_id)::text) FROM e HAVING NOT $42::boolean
 	), r AS (
 		-- After everything else is written (it reads their counts), so that the stock rows
 		-- stay locked only for the end of the statement.
-		SELECT reserve_stock('ORD:' || o.id, $10, $11, $43::bigint[], $44::bigint[], $45::int[])
+		SELECT reserve_stock('ORD:' || o.id, $10, $11, $43::bigint[], $44::bigint[], $45::int[], false)
 		FROM o, (SELECT count(*) FROM fl) AS fl_done, (SELECT count(*) FROM notified) AS e_done
 		WHERE $42::boolean
 	)

@@ -147,20 +147,28 @@ var fallbackLevel = Level{Level: 1, Roles: []actor.Role{actor.Manager}}
 // requiredLevels returns the levels o needs at total (company minor units), from the
 // active rules that apply: per level, the roles of every rule of that level that applies.
 func requiredLevels(ctx context.Context, q sqlx.QueryerContext, o Order, total int64) ([]Level, error) {
+	variants := make([]int64, len(o.Lines))
+	for i, l := range o.Lines {
+		variants[i] = l.VariantID
+	}
+	return levelsFor(ctx, q, variants, total)
+}
+
+// levelsFor returns the levels an order of variants at total (company minor units) needs.
+func levelsFor(ctx context.Context, q sqlx.QueryerContext, variants []int64, total int64) ([]Level, error) {
 	var rules []ApprovalRule
 	if err := sqlx.SelectContext(ctx, q, &rules, `SELECT `+ruleColumns+` FROM approval_rules WHERE active ORDER BY level, id`); err != nil {
 		return nil, fmt.Errorf("approval rules: %w", err)
 	}
-	// The categories of the order's lines and all their ancestors.
+	// The categories of the variants' products and all their ancestors.
 	var categories []int64
 	err := sqlx.SelectContext(ctx, q, &categories, `
 		WITH RECURSIVE c AS (
-			SELECT DISTINCT p.category_id AS id FROM purchase_order_lines pl
-			JOIN variants v ON v.id = pl.variant_id JOIN products p ON p.id = v.product_id
-			WHERE pl.order_id = $1 AND p.category_id IS NOT NULL
+			SELECT DISTINCT p.category_id AS id FROM variants v JOIN products p ON p.id = v.product_id
+			WHERE v.id = ANY($1) AND p.category_id IS NOT NULL
 			UNION
 			SELECT k.parent_id FROM categories k JOIN c ON c.id = k.id WHERE k.parent_id IS NOT NULL)
-		SELECT id FROM c`, o.ID)
+		SELECT id FROM c`, pq.Array(variants))
 	if err != nil {
 		return nil, fmt.Errorf("order categories: %w", err)
 	}

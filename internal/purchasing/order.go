@@ -794,7 +794,8 @@ func (s *Service) Orders(ctx context.Context, f OrderFilter) (OrderPage, error) 
 		WHERE (cardinality($1::text[]) = 0 OR o.status = ANY($1))
 		  AND ($2 = 0 OR o.supplier_id = $2) AND ($3 = 0 OR o.location_id = $3) AND ($4 = 0 OR o.created_by = $4)
 		  AND ($5 = 0 OR EXISTS (SELECT 1 FROM purchase_order_approvals a WHERE a.order_id = o.id AND a.approved_by = $5))
-		  AND ($6::date IS NULL OR o.created_at >= $6::date) AND ($7::date IS NULL OR o.created_at < $7::date + 1)
+		  AND ($6::date IS NULL OR (o.created_at AT TIME ZONE 'UTC')::date >= $6::date)
+		  AND ($7::date IS NULL OR (o.created_at AT TIME ZONE 'UTC')::date <= $7::date)
 		  AND ($8 = 0 OR o.id < $8)
 		ORDER BY o.id DESC LIMIT $9`,
 		pq.Array(statuses), f.SupplierID, f.LocationID, f.AuthorID, f.ApproverID, dateArg(f.CreatedFrom), dateArg(f.CreatedTo),

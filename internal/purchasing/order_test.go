@@ -359,3 +359,99 @@ func TestIllegalTransitions(t *testing.T) {
 		checkLedger(t, f.db)
 	})
 }
+
+func TestOrderList(t *testing.T) {
+	f := newFixture(t)
+	v, _ := f.variant(t, f.apparel)
+	f.item(t, f.supplier.ID, v, "100", 1, 1)
+	draft := f.draft(t, "WH-TAO", line(v, 1))
+	approved := f.approved(t, "TPE-01", line(v, 2))
+	big := f.approved(t, "WH-TAO", line(v, 60)) // two levels: manager and shufen.hsu
+	ids := func(f purchasing.OrderFilter, fx *fixture) []int64 {
+		t.Helper()
+		p, err := fx.svc.Orders(fx.as("accountant"), f)
+		must(t, err)
+		var out []int64
+		for _, o := range p.Orders {
+			out = append(out, o.ID)
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		filter purchasing.OrderFilter
+		want   []int64
+	}{
+		{"all, newest first", purchasing.OrderFilter{}, []int64{big.ID, approved.ID, draft.ID}},
+		{"by status", purchasing.OrderFilter{Statuses: []purchasing.Status{purchasing.Draft}}, []int64{draft.ID}},
+		{"by location", purchasing.OrderFilter{LocationID: f.loc["TPE-01"]}, []int64{approved.ID}},
+		{"by approver", purchasing.OrderFilter{ApproverID: f.staff["shufen.hsu"].ID}, []int64{big.ID}},
+		{"by author", purchasing.OrderFilter{AuthorID: f.staff["manager"].ID}, nil},
+		{"created today", purchasing.OrderFilter{CreatedFrom: date(0), CreatedTo: date(0)}, []int64{big.ID, approved.ID, draft.ID}},
+		{"created tomorrow", purchasing.OrderFilter{CreatedFrom: date(1)}, nil},
+		{"second page", purchasing.OrderFilter{First: 2, After: approved.ID}, []int64{draft.ID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ids(tt.filter, f); !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+	t.Run("bad page size", func(t *testing.T) {
+		_, err := f.svc.Orders(f.as("buyer"), purchasing.OrderFilter{First: 500})
+		wantErr(t, err, "INVALID", "first")
+	})
+	t.Run("not for HR", func(t *testing.T) {
+		_, err := f.svc.Orders(f.as("hr"), purchasing.OrderFilter{})
+		wantErr(t, err, "FORBIDDEN", "")
+	})
+}
+
+func TestPreviewOrder(t *testing.T) {
+	f := newFixture(t)
+	packed, sku := f.variant(t, f.apparel)
+	f.item(t, f.supplier.ID, packed, "99.5", 6, 12)
+	loose, _ := f.variant(t, f.apparel)
+	var barcode string
+	must(t, f.db.Get(&barcode, `SELECT barcode FROM variants WHERE id = $1`, packed))
+	cost := decimal.RequireFromString("80")
+
+	p, err := f.svc.PreviewOrder(f.as("buyer"), purchasing.OrderInput{SupplierID: f.supplier.ID, LocationID: f.loc["WH-TAO"],
+		Lines: []purchasing.LineInput{{Code: barcode, Quantity: 48}, {VariantID: loose, Quantity: 3, UnitCost: &cost}, {Code: "NOPE", Quantity: 1}}})
+	must(t, err)
+	if l := p.Lines[0]; l.SKU != sku || !l.OnPriceList || l.PackSize != 6 || l.MinOrderQty != 12 || l.Total != 477600 {
+		t.Errorf("line 1 %+v", l)
+	}
+	if l := p.Lines[1]; l.OnPriceList || l.PackSize != 1 || l.Total != 24000 {
+		t.Errorf("line 2 %+v", l)
+	}
+	if p.Lines[2].VariantID != 0 || len(p.Errors) != 1 || strings.Join(p.Errors[0].Field, ".") != "lines.2.variantId" {
+		t.Errorf("line 3 %+v, errors %v", p.Lines[2], p.Errors)
+	}
+	// NT$4,776 + NT$240 = NT$5,016: above NT$5,000, so two levels.
+	if p.Total != 501600 || p.CompanyTotal == nil || *p.CompanyTotal != 501600 || len(p.Levels) != 2 || p.BelowMinimum {
+		t.Errorf("total %d, company %v, levels %+v, below minimum %v", p.Total, p.CompanyTotal, p.Levels, p.BelowMinimum)
+	}
+
+	t.Run("a pack-size mistake is shown, the rest still priced", func(t *testing.T) {
+		p, err := f.svc.PreviewOrder(f.as("buyer"), purchasing.OrderInput{SupplierID: f.supplier.ID,
+			Lines: []purchasing.LineInput{{VariantID: packed, Quantity: 13}}})
+		must(t, err)
+		if len(p.Errors) != 1 || p.Errors[0].ClientCode() != purchasing.ReasonPackSize || p.Total != minorTotal(13, "99.5") || len(p.Levels) != 1 {
+			t.Errorf("preview %+v", p)
+		}
+	})
+	t.Run("nothing is saved", func(t *testing.T) {
+		var n int
+		must(t, f.db.Get(&n, `SELECT count(*) FROM purchase_orders`))
+		if n != 0 {
+			t.Errorf("%d orders saved by previews", n)
+		}
+	})
+}
+
+// minorTotal is qty × cost in TWD minor units.
+func minorTotal(qty int64, cost string) int64 {
+	return decimal.NewFromInt(qty).Mul(decimal.RequireFromString(cost)).Shift(2).IntPart()
+}

@@ -1,5 +1,7 @@
-// Package purchasing is buying: suppliers and what they sell us, purchase orders with
-// their approval by amount and category, and goods received against them.
+// Package purchasing is buying: suppliers and what they sell us (with payment terms that
+// accounts payable can compute with), requests for quotation compared side by side,
+// purchase orders with their approval by amount and category, the order as a PDF and an
+// email for the supplier, goods received against orders, and how each supplier delivers.
 //
 // A purchase order goes DRAFT → SUBMITTED → APPROVED → SENT → PARTIALLY_RECEIVED →
 // RECEIVED → CLOSED, or is REJECTED (back to its author, who edits and resubmits) or

@@ -234,3 +234,42 @@ func TestNobodyToNotify(t *testing.T) {
 		t.Errorf("last history row %+v does not say nobody was notified", last)
 	}
 }
+
+func TestSupplierPerformance(t *testing.T) {
+	f := newFixture(t)
+	tee, _ := f.variant(t, f.apparel)
+	f.item(t, f.supplier.ID, tee, "100", 1, 1)
+	since := *date(-1)
+	p, err := f.svc.SupplierPerformance(f.as("buyer"), f.supplier.ID, since)
+	must(t, err)
+	if p.Orders != 0 || p.AvgLeadTimeDays != nil || p.FillPct != nil || p.DeclaredLeadTimeDays != 10 {
+		t.Fatalf("no orders yet: %+v", p)
+	}
+	done := f.sent(t, "WH-TAO", line(tee, 10))
+	f.sent(t, "WH-TAO", line(tee, 5)) // not received yet
+	_, err = f.svc.Receive(f.as("fulfilment"), purchasing.ReceiptInput{IdempotencyKey: "perf", OrderID: done.ID,
+		Lines: []purchasing.ReceiptLineInput{{VariantID: tee, Accepted: 8, Rejected: 1, RejectReason: "torn"}}})
+	must(t, err)
+	_, err = f.svc.Close(f.as("buyer"), done.ID, "one unit never came")
+	must(t, err)
+
+	p, err = f.svc.SupplierPerformance(f.as("buyer"), f.supplier.ID, since)
+	must(t, err)
+	approx := func(got *float64, want float64) bool { return got != nil && *got > want-0.01 && *got < want+0.01 }
+	if p.Orders != 2 || p.Received != 1 || p.AvgLeadTimeDays == nil || *p.AvgLeadTimeDays < 0 || *p.AvgLeadTimeDays > 0.1 {
+		t.Errorf("orders %d, received %d, lead time %v", p.Orders, p.Received, p.AvgLeadTimeDays)
+	}
+	// Received today, expected in 10 days: on time. 8 of 10 accepted; 1 of 9 that came rejected.
+	if !approx(p.OnTimePct, 100) || !approx(p.FillPct, 80) || !approx(p.RejectPct, 100.0/9) {
+		t.Errorf("on time %v, fill %v, rejected %v", deref(p.OnTimePct), deref(p.FillPct), deref(p.RejectPct))
+	}
+	_, err = f.svc.SupplierPerformance(f.as("associate"), f.supplier.ID, since)
+	wantErr(t, err, "FORBIDDEN", "")
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

@@ -332,6 +332,17 @@ type SupplierItem struct {
 	UpdatedAt   time.Time `db:"updated_at" json:"-"`
 }
 
+// OrderQuantity is the least quantity at least want that the supplier accepts: a whole
+// number of packs, no less than the minimum order quantity (0 when want is 0 or less).
+func (i SupplierItem) OrderQuantity(want int) int {
+	if want <= 0 {
+		return 0
+	}
+	pack := max(1, i.PackSize)
+	q := max(want, i.MinOrderQty)
+	return (q + pack - 1) / pack * pack
+}
+
 const supplierItemColumns = `i.supplier_id, i.variant_id, v.sku, v.title, i.supplier_sku, i.unit_cost, s.currency,
 	i.pack_size, i.min_order_qty, i.active, i.updated_at`
 

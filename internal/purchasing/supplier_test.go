@@ -188,3 +188,26 @@ func TestSupplierItemValidation(t *testing.T) {
 		wantErr(t, err, "DUPLICATE", "supplierSku")
 	})
 }
+
+func TestOrderQuantity(t *testing.T) {
+	tests := []struct {
+		name            string
+		pack, moq, want int
+		orderQty        int
+	}{
+		{"nothing wanted", 6, 12, 0, 0},
+		{"below the minimum", 6, 12, 1, 12},
+		{"rounded up to a pack", 6, 12, 13, 18},
+		{"a whole number of packs", 6, 12, 24, 24},
+		{"loose units", 1, 1, 7, 7},
+		{"no terms recorded", 0, 0, 5, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := purchasing.SupplierItem{PackSize: tt.pack, MinOrderQty: tt.moq}.OrderQuantity(tt.want)
+			if got != tt.orderQty {
+				t.Errorf("OrderQuantity(%d) = %d, want %d", tt.want, got, tt.orderQty)
+			}
+		})
+	}
+}

@@ -633,3 +633,62 @@ func TestRefundCancelled(t *testing.T) {
 	}
 	checkLedgers(t, f.db)
 }
+
+// Two tills taking back the same last unit, or refunding the same return, at once: one
+// wins, the other is told why.
+func TestConcurrentReturnsAndRefunds(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	sku, _ := f.variant(t, 10000, map[string]int{"TPE-01": 5})
+	d := f.sale(t, f.mei, order.Card, line(sku, 1))
+	const n = 6
+	var wg sync.WaitGroup
+	created := make([]returns.Detail, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			created[i], errs[i] = f.svc.Create(f.as("associate"), returns.CreateInput{IdempotencyKey: newKey(), OrderID: d.ID,
+				LocationID: f.loc["TPE-01"].ID, Lines: []returns.LineInput{ret(d, 0, 1, returns.Restock)}})
+		})
+	}
+	wg.Wait()
+	var r returns.Detail
+	wins := 0
+	for i, err := range errs {
+		if err == nil {
+			wins++
+			r = created[i]
+			continue
+		}
+		wantErr(t, err, returns.ReasonTooMany, "lines.0.quantity")
+	}
+	if wins != 1 {
+		t.Fatalf("%d returns of the one unit, want 1", wins)
+	}
+
+	refunds := make([]returns.RefundResult, n)
+	for i := range n {
+		to := returns.ToOriginal
+		if i%2 == 1 {
+			to = returns.ToStoreCredit
+		}
+		wg.Go(func() {
+			refunds[i], errs[i] = f.svc.Refund(f.as("associate"), returns.RefundInput{IdempotencyKey: newKey(), ReturnID: r.ID, To: to})
+		})
+	}
+	wg.Wait()
+	wins = 0
+	for _, err := range errs {
+		if err == nil {
+			wins++
+			continue
+		}
+		wantErr(t, err, returns.ReasonNothingToRefund, "returnId")
+	}
+	var refunded int64
+	must(t, f.db.Get(&refunded, `SELECT coalesce(sum(amount), 0) FROM refunds WHERE order_id = $1`, d.ID))
+	if wins != 1 || refunded != d.Total {
+		t.Errorf("%d refunds giving back %d, want one of %d", wins, refunded, d.Total)
+	}
+	checkLedgers(t, f.db)
+}

@@ -199,6 +199,19 @@ func TestFulfilmentPickupPages(t *testing.T) {
 		if got := page.byID("order-refund-due"); !strings.Contains(got, formatMoney(o2.Total, o2.Currency)) {
 			t.Errorf("owed back %q, want %s", got, formatMoney(o2.Total, o2.Currency))
 		}
+		key := page.values("idempotencyKey")
+		refund := url.Values{"idempotencyKey": key[len(key)-1:], "to": {"ORIGINAL"}, "reference": {"card slip 2"}}
+		a.signedIn("accountant").post(orderURL(o2.ID)+"/refund", refund).wantStatus(http.StatusForbidden)
+		m.post(orderURL(o2.ID)+"/refund", refund).wantRedirect(orderURL(o2.ID))
+		m.post(orderURL(o2.ID)+"/refund", refund).wantRedirect(orderURL(o2.ID)) // a double submit refunds once
+		page = m.get(orderURL(o2.ID)).wantContains("Refund recorded.")
+		if page.hasID("order-refund-due") || page.hasID("refund-form") {
+			t.Errorf("still owed back after the refund")
+		}
+		refunds, err := a.deps.Returns.RefundsByOrderIDs(system(), []int64{o2.ID})
+		if err != nil || len(refunds[o2.ID]) != 1 || refunds[o2.ID][0].Amount != o2.Total {
+			t.Errorf("refunds = %+v, %v; want one of %d", refunds[o2.ID], err, o2.Total)
+		}
 	})
 	t.Run("re-route", func(t *testing.T) {
 		o3 := a.ship(t, "move.test@example.com", []order.LineInput{line(v1, 1)})

@@ -25,6 +25,7 @@ import (
 	"atrium/internal/order"
 	"atrium/internal/password"
 	"atrium/internal/promotion"
+	"atrium/internal/returns"
 	"atrium/internal/staff"
 	"atrium/internal/testdb"
 )
@@ -50,6 +51,7 @@ func newApp(t *testing.T) *app {
 func testDeps(db *sqlx.DB) Deps {
 	catalogSvc, locationSvc, inventorySvc := catalog.NewService(db), location.NewService(db), inventory.NewService(db)
 	promotionSvc := promotion.NewService(db)
+	returnsSvc := returns.NewService(db, returns.Deps{Stock: inventorySvc}, returns.DefaultConfig())
 	return Deps{
 		DB:        db,
 		Auth:      auth.NewService(db, auth.Options{Password: password.Fast}),
@@ -59,8 +61,9 @@ func testDeps(db *sqlx.DB) Deps {
 		Customers: customer.NewService(db),
 		Inventory: inventorySvc,
 		Orders: order.NewService(db, order.Deps{Catalog: catalogSvc, Stock: inventorySvc, Locations: locationSvc,
-			Coupons: promotionSvc}, order.DefaultConfig()),
+			Coupons: promotionSvc, StoreCredit: returnsSvc}, order.DefaultConfig()),
 		Coupons: promotionSvc,
+		Returns: returnsSvc,
 	}
 }
 

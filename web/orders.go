@@ -17,6 +17,7 @@ import (
 	"atrium/internal/location"
 	"atrium/internal/observe"
 	"atrium/internal/order"
+	"atrium/internal/returns"
 )
 
 // The order book in the back office: the list of orders from every channel, an order's
@@ -260,7 +261,18 @@ type orderPage struct {
 	Decision          decisionForm
 	// Recorded is the payment just recorded, whose change the page shows to hand over.
 	Recorded *order.Payment
+
+	// Returns and Refunds are what came back and what was given back (for returns and for
+	// cancelled goods); Refund is the form refunding cancelled goods.
+	Returns      []returns.Return
+	Refunds      []returns.Refund
+	CanRefund    bool
+	Refund       refundForm
+	RefundErrors formErrors
 }
+
+// OwedBack is what the customer paid for goods cancelled since and has not been refunded.
+func (p orderPage) OwedBack() int64 { return returns.CancellationDue(p.Order, p.Refunds) }
 
 // Location is the location with id (a zero Location when unknown).
 func (p orderPage) Location(id int64) location.Location { return p.locations.location(id) }
@@ -311,7 +323,7 @@ func (p orderPage) CanCancel() bool {
 	}
 	for _, f := range p.Fulfilments {
 		if !slices.Contains([]order.FulfilmentStatus{order.FulfilmentOpen, order.FulfilmentPicking, order.FulfilmentPacked,
-			order.FulfilmentCancelled}, f.Status) {
+			order.FulfilmentReceived, order.FulfilmentReadyForPickup, order.FulfilmentCancelled}, f.Status) {
 			return false
 		}
 	}
@@ -355,6 +367,17 @@ func (s *server) orderPage(ctx context.Context, id int64) (orderPage, error) {
 	p.CanDecide = canDecideOrders(a) && (d.Status == order.OnHold || p.CanCancel())
 	p.Pay = paymentForm{Key: newIdempotencyKey(), Method: string(order.Cash), Amount: formatAmountInput(d.Due(), d.Currency)}
 	p.Decision.OrderID = d.ID
+	rs, err := s.Returns.ReturnsByOrderIDs(ctx, []int64{id})
+	if err != nil {
+		return p, err
+	}
+	refunds, err := s.Returns.RefundsByOrderIDs(ctx, []int64{id})
+	if err != nil {
+		return p, err
+	}
+	p.Returns, p.Refunds = rs[id], refunds[id]
+	p.CanRefund = canRefund(a)
+	p.Refund = refundForm{Key: newIdempotencyKey()}
 	return p, nil
 }
 
@@ -415,6 +438,34 @@ func (s *server) paymentCreate(w http.ResponseWriter, r *http.Request) error {
 		})
 	}
 	return s.redirect(w, r, orderURL(id)+"?payment="+strconv.FormatInt(res.Payment.ID, 10), flashPaymentRecorded)
+}
+
+// orderRefund refunds what the customer paid for goods cancelled since (a return refunds
+// returned goods on its own page).
+func (s *server) orderRefund(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	f := refundForm{Key: r.PostFormValue("idempotencyKey"), To: r.PostFormValue("to"), Reference: r.PostFormValue("reference")}
+	_, err = s.Returns.RefundCancelled(ctx, returns.OrderRefundInput{IdempotencyKey: f.Key, OrderID: id,
+		To: returns.RefundTo(f.To), Reference: f.Reference})
+	if err != nil {
+		f.Key = keyAfter(f.Key, err)
+		return s.formFailed(w, r, err, fieldSet("to", "reference"), func(fe formErrors) (templ.Component, error) {
+			p, err := s.orderPage(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			p.Refund, p.RefundErrors = f, fe
+			return orderShowPage(p), nil
+		})
+	}
+	return s.redirect(w, r, orderURL(id), flashOrderRefunded)
 }
 
 // inspectionQueue is the held orders with their reasons, newest first; Decision is the

@@ -239,6 +239,7 @@ const (
 	flashPaymentRecorded = "payment-recorded"
 	flashOrderReleased   = "order-released"
 	flashOrderCancelled  = "order-cancelled"
+	flashOrderRefunded   = "order-refunded"
 	flashCouponCreated   = "coupon-created"
 )
 

@@ -31,9 +31,6 @@ func newReturnApp(t *testing.T) *returnApp {
 	t.Helper()
 	db := testdb.NewDemo(t)
 	d := testDeps(db)
-	d.Returns = returns.NewService(db, returns.Deps{Stock: d.Inventory}, returns.DefaultConfig())
-	d.Orders = order.NewService(db, order.Deps{Catalog: d.Catalog, Stock: d.Inventory, Locations: d.Locations,
-		Coupons: d.Coupons, StoreCredit: d.Returns}, order.DefaultConfig())
 	a := &returnApp{app: newAppWith(t, db, d)}
 	a.tpe = locationID(t, a.app, "TPE-01")
 	_, a.v = demoLevel(t, a.app, "WH-TAO", 1, 0)

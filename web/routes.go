@@ -42,6 +42,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /admin/orders/{id}/release", s.staff(canDecideOrders, s.orderRelease))
 	mux.Handle("POST /admin/orders/{id}/cancel", s.staff(canDecideOrders, s.orderCancel))
 	mux.Handle("POST /admin/orders/{id}/cancel-items", s.staff(canFulfil, s.orderCancelItems))
+	mux.Handle("POST /admin/orders/{id}/refund", s.staff(canRefund, s.orderRefund))
 
 	mux.Handle("GET /admin/fulfilment", s.staff(canFulfil, s.fulfilmentQueue))
 	mux.Handle("GET /admin/fulfilment/pick-list", s.staff(canFulfil, s.pickList))

@@ -328,7 +328,7 @@ func insertPayment(ctx context.Context, ext sqlx.ExtContext, in PaymentInput, ha
 func applyPayment(ctx context.Context, ext sqlx.ExtContext, o Order, p Payment) (Order, error) {
 	var after Order
 	err := sqlx.GetContext(ctx, ext, &after, `UPDATE orders o SET paid = o.paid + $2, updated_at = now(),
-			status = CASE WHEN o.status = 'OPEN' AND o.paid + $2 >= o.total AND NOT EXISTS (
+			status = CASE WHEN o.status = 'OPEN' AND o.paid + $2 >= o.total - o.cancelled_amount AND NOT EXISTS (
 				SELECT 1 FROM fulfilments f WHERE f.order_id = o.id
 				AND f.status NOT IN ('DELIVERED', 'COLLECTED', 'CANCELLED')) THEN 'COMPLETED' ELSE o.status END
 		WHERE o.id = $1 RETURNING `+orderColumns, o.ID, p.Amount)

@@ -164,7 +164,11 @@ func (s *Service) read(ctx context.Context, r *request) (*basket, error) {
 	case r.Email != "":
 		email = &r.Email
 	}
-	stmt, err := s.prepared(ctx, `SELECT * FROM order_basket($1, $2, $3, $4, $5, $6)`)
+	// Columns named, not *: a column a newer migration adds must not change a prepared
+	// statement's result during a rolling deploy.
+	stmt, err := s.prepared(ctx, `SELECT id, product_id, sku, barcode, title, size, colour, price_amount, currency,
+		position, location_ids, available, location_version, duplicate_of, ordered_before
+		FROM order_basket($1, $2, $3, $4, $5, $6)`)
 	if err != nil {
 		return nil, err
 	}

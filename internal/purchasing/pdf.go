@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,8 +26,9 @@ type pdfParty struct {
 // OrderPDF renders purchase order id as an A4 PDF for its supplier: who orders, the
 // supplier, where and when to deliver, the payment terms, the lines with the supplier's
 // codes and the total. An order not yet approved is marked as not valid for supply, a
-// cancelled one as cancelled. It is pure Go (the PDF's standard Helvetica, Western
-// European characters; others show as dots until a Unicode font is configured).
+// cancelled one as cancelled. It is pure Go: in the PDF's standard Helvetica (Western
+// European characters only; others show as dots) unless the service was given a Unicode
+// font with WithPDFFont (e.g. one covering Chinese for Taiwanese suppliers).
 // Errors: Unauthenticated, Forbidden, NotFound.
 func (s *Service) OrderPDF(ctx context.Context, id int64) ([]byte, error) {
 	if _, err := actor.RequireStaff(ctx, viewers...); err != nil {
@@ -36,10 +38,12 @@ func (s *Service) OrderPDF(ctx context.Context, id int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderOrderPDF(ctx, s.db, o)
+	return renderOrderPDF(ctx, s.db, o, s.pdfFont)
 }
 
-func renderOrderPDF(ctx context.Context, q sqlx.QueryerContext, o Order) ([]byte, error) {
+// renderOrderPDF draws o, in font (a TrueType font's bytes) when given, else in the PDF's
+// standard Helvetica.
+func renderOrderPDF(ctx context.Context, q sqlx.QueryerContext, o Order, font []byte) ([]byte, error) {
 	var sup Supplier
 	if err := sqlx.GetContext(ctx, q, &sup, `SELECT `+supplierColumns+` FROM suppliers WHERE id = $1`, o.SupplierID); err != nil {
 		return nil, err
@@ -74,7 +78,13 @@ func renderOrderPDF(ctx context.Context, q sqlx.QueryerContext, o Order) ([]byte
 	}
 
 	pdf := fpdf.New("P", "mm", "A4", "")
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
+	family, tr := "Helvetica", pdf.UnicodeTranslatorFromDescriptor("")
+	if font != nil {
+		// A Unicode TrueType font: text goes in as UTF-8, in any script the font covers.
+		family, tr = "Unicode", func(s string) string { return s }
+		pdf.AddUTF8FontFromBytes(family, "", font)
+		pdf.AddUTF8FontFromBytes(family, "B", font)
+	}
 	pdf.SetCreationDate(issued)
 	pdf.SetModificationDate(issued)
 	pdf.SetTitle(o.Number(), true)
@@ -89,18 +99,18 @@ func renderOrderPDF(ctx context.Context, q sqlx.QueryerContext, o Order) ([]byte
 	heads := []string{"#", "Your code", "Our SKU", "Description", "Qty", "Unit cost", "Amount"}
 	aligns := []string{"R", "L", "L", "L", "R", "R", "R"}
 	tableHead := func() {
-		pdf.SetFont("Helvetica", "B", 8.5)
+		pdf.SetFont(family, "B", 8.5)
 		pdf.SetFillColor(235, 235, 235)
 		for i, h := range heads {
 			pdf.CellFormat(widths[i], 7, h, "TB", 0, aligns[i], true, 0, "")
 		}
 		pdf.Ln(-1)
-		pdf.SetFont("Helvetica", "", 8.5)
+		pdf.SetFont(family, "", 8.5)
 	}
 	inTable := false
 	pdf.SetHeaderFunc(func() {
 		if pdf.PageNo() > 1 {
-			pdf.SetFont("Helvetica", "B", 9)
+			pdf.SetFont(family, "B", 9)
 			pdf.CellFormat(0, 6, tr(fmt.Sprintf("%s  %s (continued)", company, o.Number())), "", 1, "L", false, 0, "")
 			pdf.Ln(2)
 			if inTable {
@@ -110,7 +120,7 @@ func renderOrderPDF(ctx context.Context, q sqlx.QueryerContext, o Order) ([]byte
 	})
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-14)
-		pdf.SetFont("Helvetica", "", 7.5)
+		pdf.SetFont(family, "", 7.5)
 		pdf.SetTextColor(100, 100, 100)
 		pdf.CellFormat(0, 5, tr(fmt.Sprintf("Please quote %s on your delivery note and invoice.", o.Number())), "", 0, "L", false, 0, "")
 		pdf.CellFormat(0, 5, fmt.Sprintf("Page %d of {nb}", pdf.PageNo()), "", 0, "R", false, 0, "")
@@ -119,14 +129,14 @@ func renderOrderPDF(ctx context.Context, q sqlx.QueryerContext, o Order) ([]byte
 	pdf.AddPage()
 
 	// Title block.
-	pdf.SetFont("Helvetica", "B", 16)
+	pdf.SetFont(family, "B", 16)
 	pdf.CellFormat(110, 9, tr(company), "", 0, "L", false, 0, "")
 	pdf.CellFormat(0, 9, "PURCHASE ORDER", "", 1, "R", false, 0, "")
-	pdf.SetFont("Helvetica", "", 10)
+	pdf.SetFont(family, "", 10)
 	pdf.CellFormat(110, 6, "", "", 0, "L", false, 0, "")
 	pdf.CellFormat(0, 6, o.Number(), "", 1, "R", false, 0, "")
 	if mark := pdfMark(o.Status); mark != "" {
-		pdf.SetFont("Helvetica", "B", 11)
+		pdf.SetFont(family, "B", 11)
 		pdf.SetTextColor(180, 30, 30)
 		pdf.CellFormat(0, 7, mark, "", 1, "R", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
@@ -137,13 +147,13 @@ func renderOrderPDF(ctx context.Context, q sqlx.QueryerContext, o Order) ([]byte
 	top := pdf.GetY()
 	block := func(x float64, title string, p pdfParty) float64 {
 		pdf.SetXY(x, top)
-		pdf.SetFont("Helvetica", "B", 8)
+		pdf.SetFont(family, "B", 8)
 		pdf.SetTextColor(100, 100, 100)
 		pdf.CellFormat(85, 5, title, "", 2, "L", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
-		pdf.SetFont("Helvetica", "B", 10)
+		pdf.SetFont(family, "B", 10)
 		pdf.MultiCell(85, 5, tr(p.Name), "", "L", false)
-		pdf.SetFont("Helvetica", "", 9)
+		pdf.SetFont(family, "", 9)
 		for _, l := range p.Lines {
 			pdf.SetX(x)
 			pdf.MultiCell(85, 4.5, tr(l), "", "L", false)
@@ -166,9 +176,9 @@ func renderOrderPDF(ctx context.Context, q sqlx.QueryerContext, o Order) ([]byte
 		{"Payment terms", sup.PaymentTerms.String()},
 	}
 	for _, f := range facts {
-		pdf.SetFont("Helvetica", "B", 9)
+		pdf.SetFont(family, "B", 9)
 		pdf.CellFormat(32, 5.5, f[0], "", 0, "L", false, 0, "")
-		pdf.SetFont("Helvetica", "", 9)
+		pdf.SetFont(family, "", 9)
 		pdf.CellFormat(0, 5.5, tr(f[1]), "", 1, "L", false, 0, "")
 	}
 	pdf.Ln(4)
@@ -180,12 +190,12 @@ func renderOrderPDF(ctx context.Context, q sqlx.QueryerContext, o Order) ([]byte
 		cells := []string{fmt.Sprint(i + 1), l.SupplierSKU, l.SKU, l.Title, fmt.Sprint(l.Quantity),
 			l.UnitCost.StringFixed(int32(max(2, unitCostDecimals(l)))), fixedAmount(l.Total(o.Currency), o.Currency)}
 		for j, c := range cells {
-			pdf.CellFormat(widths[j], 6, fitText(pdf, tr(c), widths[j]-2), "B", 0, aligns[j], false, 0, "")
+			pdf.CellFormat(widths[j], 6, fitText(pdf, c, widths[j]-2, tr), "B", 0, aligns[j], false, 0, "")
 		}
 		pdf.Ln(-1)
 	}
 	inTable = false
-	pdf.SetFont("Helvetica", "B", 10)
+	pdf.SetFont(family, "B", 10)
 	sum := 0.0
 	for _, w := range widths[:5] {
 		sum += w
@@ -195,9 +205,9 @@ func renderOrderPDF(ctx context.Context, q sqlx.QueryerContext, o Order) ([]byte
 
 	if o.Note != "" {
 		pdf.Ln(4)
-		pdf.SetFont("Helvetica", "B", 9)
+		pdf.SetFont(family, "B", 9)
 		pdf.CellFormat(0, 5, "Notes", "", 1, "L", false, 0, "")
-		pdf.SetFont("Helvetica", "", 9)
+		pdf.SetFont(family, "", 9)
 		pdf.MultiCell(0, 4.5, tr(o.Note), "", "L", false)
 	}
 
@@ -248,16 +258,35 @@ func fixedAmount(amount int64, currency string) string {
 	return s
 }
 
-// fitText cuts s (already translated to the PDF's code page) to width w, with an ellipsis
-// mark.
-func fitText(pdf *fpdf.Fpdf, s string, w float64) string {
-	if pdf.GetStringWidth(s) <= w {
-		return s
+// fitText cuts s to width w with an ellipsis mark, and translates it for the font (tr).
+func fitText(pdf *fpdf.Fpdf, s string, w float64, tr func(string) string) string {
+	if pdf.GetStringWidth(tr(s)) <= w {
+		return tr(s)
 	}
-	for len(s) > 1 && pdf.GetStringWidth(s+"...") > w {
-		s = s[:len(s)-1]
+	r := []rune(s)
+	for len(r) > 1 && pdf.GetStringWidth(tr(string(r)+"...")) > w {
+		r = r[:len(r)-1]
 	}
-	return s + "..."
+	return tr(string(r) + "...")
+}
+
+// WithPDFFont makes order PDFs use a TrueType font (its bytes, e.g. a font covering
+// Chinese), in place of Helvetica; CheckPDFFont tells whether the bytes will do.
+func WithPDFFont(ttf []byte) Option {
+	return func(s *Service) { s.pdfFont = ttf }
+}
+
+// CheckPDFFont reports whether ttf is a TrueType font order PDFs can be drawn in.
+func CheckPDFFont(ttf []byte) error {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.AddUTF8FontFromBytes("Unicode", "", ttf)
+	pdf.AddPage()
+	pdf.SetFont("Unicode", "", 10)
+	pdf.CellFormat(0, 5, "PO-000001", "", 1, "L", false, 0, "")
+	if err := pdf.Output(io.Discard); err != nil {
+		return fmt.Errorf("the PDF font cannot be used: %w", err)
+	}
+	return nil
 }
 
 func prefixed(prefix, s string) string {

@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -92,8 +93,48 @@ func TestOrderPDF(t *testing.T) {
 		}
 	})
 
+	t.Run("long and accented text fits its column", func(t *testing.T) {
+		v, _ := f.variant(t, f.apparel)
+		must(t, exec(f, `UPDATE variants SET title = 'Café crème brûlée gift tin, limited winter edition' WHERE id = $1`, v))
+		f.item(t, f.supplier.ID, v, "10", 1, 1)
+		o := f.draft(t, "WH-TAO", line(v, 1))
+		doc, err := f.svc.OrderPDF(f.as("buyer"), o.ID)
+		must(t, err)
+		text := pdfText(t, doc)
+		// Helvetica's code page (Windows-1252) has é and è: they are written as such, and the
+		// title is cut with an ellipsis.
+		if !strings.Contains(text, "Caf\xe9 cr\xe8me") || strings.Contains(text, "winter edition") || !strings.Contains(text, "...") {
+			t.Errorf("title not encoded and cut:\n%q", text)
+		}
+	})
+
+	t.Run("a Unicode font", func(t *testing.T) {
+		const path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+		ttf, err := os.ReadFile(path)
+		if err != nil {
+			t.Skipf("no TrueType font at %s to try", path)
+		}
+		if err := purchasing.CheckPDFFont([]byte("not a font")); err == nil {
+			t.Errorf("CheckPDFFont accepts garbage")
+		}
+		must(t, purchasing.CheckPDFFont(ttf))
+		svc := purchasing.NewService(f.db, purchasing.WithPDFFont(ttf))
+		must(t, exec(f, `UPDATE suppliers SET name = 'Ελληνικά Υφάσματα' WHERE id = $1`, f.supplier.ID))
+		o := f.draft(t, "WH-TAO", line(tee, 3))
+		doc, err := svc.OrderPDF(f.as("buyer"), o.ID)
+		must(t, err)
+		if !bytes.Contains(doc, []byte("/CIDFontType2")) || !bytes.Contains(doc, []byte("/FontFile2")) {
+			t.Errorf("the Unicode font is not embedded")
+		}
+	})
+
 	t.Run("staff only", func(t *testing.T) {
 		_, err := f.svc.OrderPDF(t.Context(), 1)
 		wantErr(t, err, "UNAUTHENTICATED", "")
 	})
+}
+
+func exec(f *fixture, query string, args ...any) error {
+	_, err := f.db.Exec(query, args...)
+	return err
 }

@@ -58,12 +58,23 @@ const (
 // Service is the buying use cases.
 type Service struct {
 	db *sqlx.DB
-	// now is the clock (tests may replace it); dates are taken in UTC.
+	// now is the clock; dates are taken in UTC.
 	now func() time.Time
+	// pdfFont is the TrueType font of order PDFs (nil: Helvetica).
+	pdfFont []byte
 }
 
+// Option configures a Service.
+type Option func(*Service)
+
 // NewService returns a Service on d.
-func NewService(d *sqlx.DB) *Service { return &Service{db: d, now: time.Now} }
+func NewService(d *sqlx.DB, opts ...Option) *Service {
+	s := &Service{db: d, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Roles that run buying: create suppliers and orders, send and close them.
 var buyers = []actor.Role{actor.Buyer, actor.Manager}

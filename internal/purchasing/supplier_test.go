@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"atrium/internal/actor"
 	"atrium/internal/purchasing"
 )
 
@@ -210,4 +211,79 @@ func TestOrderQuantity(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSuppliersOfVariant(t *testing.T) {
+	f := newFixture(t)
+	v, _ := f.variant(t, f.apparel)
+	f.item(t, f.supplier.ID, v, "100", 1, 1)
+	usd, err := f.svc.CreateSupplier(f.as("buyer"), purchasing.SupplierInput{Code: "SUP-USD", Name: "Pacific Knits",
+		Currency: "USD", PaymentTerms: purchasing.PaymentTerms{Days: 30}, Active: true})
+	must(t, err)
+	f.item(t, usd.ID, v, "3", 1, 1)
+	names := func() []string {
+		t.Helper()
+		items, err := f.svc.SuppliersOfVariant(f.as("buyer"), v)
+		must(t, err)
+		var out []string
+		for _, it := range items {
+			out = append(out, it.Currency+" "+it.UnitCost.String())
+		}
+		return out
+	}
+	// No USD rate yet: the USD offer cannot be compared and comes last.
+	if got := strings.Join(names(), ", "); got != "TWD 100, USD 3" {
+		t.Errorf("without a rate: %s", got)
+	}
+	_, err = f.svc.SetExchangeRate(f.as("accountant"), "USD", decimal.NewFromInt(30))
+	must(t, err)
+	if got := strings.Join(names(), ", "); got != "USD 3, TWD 100" {
+		t.Errorf("at 30 TWD a dollar: %s", got)
+	}
+}
+
+func TestApprovalRuleValidation(t *testing.T) {
+	f := newFixture(t)
+	up := func(n int64) *int64 { return &n }
+	bad := []struct {
+		name  string
+		in    purchasing.ApprovalRuleInput
+		field string
+	}{
+		{"level 0", purchasing.ApprovalRuleInput{Level: 0, Roles: []actor.Role{actor.Manager}}, "level"},
+		{"no roles", purchasing.ApprovalRuleInput{Level: 1}, "roles"},
+		{"unknown role", purchasing.ApprovalRuleInput{Level: 1, Roles: []actor.Role{"BOSS"}}, "roles"},
+		{"band upside down", purchasing.ApprovalRuleInput{Level: 1, Roles: []actor.Role{actor.Manager}, AboveAmount: up(500), UpToAmount: up(100)}, "upToAmount"},
+		{"no such category", purchasing.ApprovalRuleInput{Level: 1, Roles: []actor.Role{actor.Manager}, CategoryID: up(999999)}, "categoryId"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.SaveApprovalRule(f.as("admin"), 0, tt.in)
+			wantErr(t, err, "INVALID", tt.field)
+		})
+	}
+	t.Run("a band changed", func(t *testing.T) {
+		rules, err := f.svc.ApprovalRules(f.as("buyer"))
+		must(t, err)
+		if len(rules) != 2 || rules[1].AboveAmount == nil || *rules[1].AboveAmount != 500000 {
+			t.Fatalf("default rules %+v", rules)
+		}
+		r, err := f.svc.SaveApprovalRule(f.as("admin"), rules[1].ID, purchasing.ApprovalRuleInput{Level: 2,
+			AboveAmount: up(1000000), Roles: []actor.Role{actor.Manager, actor.Admin}, Active: true})
+		must(t, err)
+		if *r.AboveAmount != 1000000 || len(r.Roles) != 2 {
+			t.Errorf("rule %+v", r)
+		}
+		// NT$6,000 now needs one level.
+		v, _ := f.variant(t, f.apparel)
+		f.item(t, f.supplier.ID, v, "100", 1, 1)
+		o := f.draft(t, "WH-TAO", line(v, 60))
+		_, err = f.svc.Submit(f.as("buyer"), o.ID, "")
+		must(t, err)
+		d, err := f.svc.Order(f.as("buyer"), o.ID)
+		must(t, err)
+		if len(d.Approvals) != 1 {
+			t.Errorf("%d levels, want 1", len(d.Approvals))
+		}
+	})
 }

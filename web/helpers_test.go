@@ -25,6 +25,7 @@ import (
 	"atrium/internal/order"
 	"atrium/internal/password"
 	"atrium/internal/promotion"
+	"atrium/internal/purchasing"
 	"atrium/internal/returns"
 	"atrium/internal/staff"
 	"atrium/internal/testdb"
@@ -62,8 +63,9 @@ func testDeps(db *sqlx.DB) Deps {
 		Inventory: inventorySvc,
 		Orders: order.NewService(db, order.Deps{Catalog: catalogSvc, Stock: inventorySvc, Locations: locationSvc,
 			Coupons: promotionSvc, StoreCredit: returnsSvc}, order.DefaultConfig()),
-		Coupons: promotionSvc,
-		Returns: returnsSvc,
+		Coupons:    promotionSvc,
+		Returns:    returnsSvc,
+		Purchasing: purchasing.NewService(db),
 	}
 }
 

@@ -27,11 +27,9 @@ type purchasingApp struct {
 func newPurchasingApp(t *testing.T) purchasingApp {
 	t.Helper()
 	db := testdb.NewDemo(t)
-	d := testDeps(db)
-	d.Purchasing = purchasing.NewService(db)
-	a := newAppWith(t, db, d)
+	a := newAppWith(t, db, testDeps(db))
 	as := func(login string) context.Context { return staffContext(t, a, login) }
-	svc := d.Purchasing
+	svc := a.deps.Purchasing
 	sup, err := svc.CreateSupplier(as("buyer"), purchasing.SupplierInput{Code: "SUP-TEE", Name: "Formosa Garments",
 		Email: "orders@formosa.example", Currency: "TWD", PaymentTerms: purchasing.PaymentTerms{Days: 30}, Active: true})
 	if err != nil {

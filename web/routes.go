@@ -101,13 +101,11 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /admin/stock/value", s.staff(inventory.CanSeeValue, s.stockValue))
 	mux.Handle("GET /admin/stock/value.csv", s.staff(inventory.CanSeeValue, s.stockValueCSV))
 
-	if s.Purchasing != nil {
-		mux.Handle("GET /admin/purchasing/orders", s.staff(canSeePurchasing, s.purchaseOrderList))
-		mux.Handle("GET /admin/purchasing/orders/{id}", s.staff(canSeePurchasing, s.purchaseOrderShow))
-		mux.Handle("GET /admin/purchasing/orders/{id}/pdf", s.staff(canSeePurchasing, s.purchaseOrderPDF))
-		mux.Handle("GET /admin/purchasing/quotations", s.staff(canSeePurchasing, s.quotationList))
-		mux.Handle("GET /admin/purchasing/quotations/{id}", s.staff(canSeePurchasing, s.quotationShow))
-	}
+	mux.Handle("GET /admin/purchasing/orders", s.staff(canSeePurchasing, s.purchaseOrderList))
+	mux.Handle("GET /admin/purchasing/orders/{id}", s.staff(canSeePurchasing, s.purchaseOrderShow))
+	mux.Handle("GET /admin/purchasing/orders/{id}/pdf", s.staff(canSeePurchasing, s.purchaseOrderPDF))
+	mux.Handle("GET /admin/purchasing/quotations", s.staff(canSeePurchasing, s.quotationList))
+	mux.Handle("GET /admin/purchasing/quotations/{id}", s.staff(canSeePurchasing, s.quotationShow))
 
 	mux.Handle("GET /admin/staff", s.staff(staff.CanView, s.staffList))
 	mux.Handle("GET /admin/staff/new", s.staff(staff.CanEdit, s.staffNew))

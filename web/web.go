@@ -31,17 +31,15 @@ import (
 type Deps struct {
 	DB *sqlx.DB // scs sessions (github.com/alexedwards/scs/postgresstore, table `sessions` already migrated)
 
-	Auth      *auth.Service
-	Catalog   *catalog.Service
-	Locations *location.Service
-	Staff     *staff.Service
-	Customers *customer.Service
-	Inventory *inventory.Service
-	Orders    *order.Service
-	Coupons   *promotion.Service
-	Returns   *returns.Service
-
-	// Purchasing serves the purchase order pages; nil leaves them out.
+	Auth       *auth.Service
+	Catalog    *catalog.Service
+	Locations  *location.Service
+	Staff      *staff.Service
+	Customers  *customer.Service
+	Inventory  *inventory.Service
+	Orders     *order.Service
+	Coupons    *promotion.Service
+	Returns    *returns.Service
 	Purchasing *purchasing.Service
 
 	Log *slog.Logger

@@ -214,8 +214,8 @@ func returnInput(in model.CreateReturnInput) (returns.CreateInput, error) {
 	return out, errs.Err()
 }
 
-// viewsByID reads fulfilments one by one: the staff screens that need a fulfilment's
-// items and scans show one at a time (a page of them comes with its items already).
+// viewsByID reads fulfilments one by one with their scans and steps: the pack screen
+// that shows scans shows one fulfilment at a time (a page of them comes with its items).
 func viewsByID(s *order.Service) batchFunc[order.FulfilmentView] {
 	return func(ctx context.Context, ids []int64) (map[int64]order.FulfilmentView, error) {
 		out := make(map[int64]order.FulfilmentView, len(ids))

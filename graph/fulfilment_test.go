@@ -501,6 +501,7 @@ func TestCancelLinesAndReroute(t *testing.T) {
 			Status    string
 			Cancelled money
 			Due       money
+			RefundDue money
 			Lines     []struct{ Quantity, CancelledQuantity int }
 		}
 		UserErrors []userError
@@ -508,7 +509,7 @@ func TestCancelLinesAndReroute(t *testing.T) {
 		t.Helper()
 		var out struct{ CancelOrderLines json.RawMessage }
 		a.query(manager, `mutation($in: CancelOrderLinesInput!) { cancelOrderLines(input: $in) {
-			order { status cancelled { amount } due { amount } lines { quantity cancelledQuantity } }
+			order { status cancelled { amount } due { amount } refundDue { amount } lines { quantity cancelledQuantity } }
 			userErrors { field message code } } }`, map[string]any{"in": map[string]any{"orderId": o.ID, "reason": reason,
 			"lines": []map[string]any{{"orderLineId": line, "quantity": qty}}}}, &out)
 		if err := json.Unmarshal(out.CancelOrderLines, &p); err != nil {
@@ -519,10 +520,53 @@ func TestCancelLinesAndReroute(t *testing.T) {
 	if p := cancel(9, "too many"); !hasUserError(p.UserErrors, "INVALID", "input", "lines", "0", "quantity") {
 		t.Errorf("cancelling more than ordered: %+v", p.UserErrors)
 	}
+	pay := a.recordPayment(customer, map[string]any{"orderId": o.ID, "idempotencyKey": newKey(), "method": "ONLINE",
+		"amount": o.Total.Amount, "reference": "pi_77"})
+	if len(pay.UserErrors) > 0 {
+		t.Fatal(pay.UserErrors)
+	}
 	p := cancel(1, "customer changed their mind")
 	if p.Order == nil || p.Order.Status != "OPEN" || p.Order.Lines[0].CancelledQuantity != 1 || p.Order.Cancelled.Amount != 10000 ||
-		p.Order.Due.Amount != o.Total.Amount-10000 {
-		t.Fatalf("after cancelling one: %+v %+v", p.Order, p.UserErrors)
+		p.Order.Due.Amount != 0 || p.Order.RefundDue.Amount != 10000 {
+		t.Fatalf("after cancelling one of a paid order: %+v %+v", p.Order, p.UserErrors)
+	}
+
+	// What was paid for the cancelled unit goes back to the card it came from.
+	var refund struct {
+		RefundOrder struct {
+			Refunds []struct {
+				Method string
+				Amount money
+			}
+			Order *struct {
+				RefundDue money
+				Refunds   []struct{ Method string }
+			}
+			Replayed   bool
+			UserErrors []userError
+		}
+	}
+	refundIn := map[string]any{"idempotencyKey": newKey(), "orderId": o.ID, "to": "ORIGINAL", "reference": "refund slip 3"}
+	refundOrder := func() {
+		t.Helper()
+		a.query(manager, `mutation($in: RefundOrderInput!) { refundOrder(input: $in) { refunds { method amount { amount } }
+			order { refundDue { amount } refunds { method } } replayed userErrors { field message code } } }`,
+			map[string]any{"in": refundIn}, &refund)
+	}
+	refundOrder()
+	rf := refund.RefundOrder
+	if len(rf.UserErrors) > 0 || len(rf.Refunds) != 1 || rf.Refunds[0].Method != "ONLINE" || rf.Refunds[0].Amount.Amount != 10000 ||
+		rf.Order == nil || len(rf.Order.Refunds) != 1 || rf.Order.RefundDue.Amount != 0 {
+		t.Errorf("refundOrder %+v", rf)
+	}
+	refundOrder()
+	if !refund.RefundOrder.Replayed || len(refund.RefundOrder.Refunds) != 1 {
+		t.Errorf("replayed refund %+v, want the first", refund.RefundOrder)
+	}
+	refundIn["idempotencyKey"] = newKey()
+	refundOrder()
+	if !hasUserError(refund.RefundOrder.UserErrors, "NOTHING_TO_REFUND", "input", "orderId") {
+		t.Errorf("refunding twice: %+v, want NOTHING_TO_REFUND", refund.RefundOrder.UserErrors)
 	}
 	if r := f.reserved(sku, "WH-TAO"); r != 3 {
 		t.Errorf("reserved %d, want 3", r)

@@ -272,6 +272,7 @@ type ComplexityRoot struct {
 		ReceiveTransfer      func(childComplexity int, input model.ReceiveTransferInput) int
 		RecordPayment        func(childComplexity int, input model.RecordPaymentInput) int
 		Refund               func(childComplexity int, input model.RefundInput) int
+		RefundOrder          func(childComplexity int, input model.RefundOrderInput) int
 		ReleaseOrder         func(childComplexity int, id string, note string) int
 		RerouteFulfilment    func(childComplexity int, input model.RerouteFulfilmentInput) int
 		ScanToPack           func(childComplexity int, input model.ScanToPackInput) int
@@ -305,6 +306,7 @@ type ComplexityRoot struct {
 		Payments      func(childComplexity int) int
 		Phone         func(childComplexity int) int
 		RefundDue     func(childComplexity int) int
+		Refunds       func(childComplexity int) int
 		Returnable    func(childComplexity int) int
 		Returns       func(childComplexity int) int
 		Shipping      func(childComplexity int) int
@@ -475,6 +477,13 @@ type ComplexityRoot struct {
 		Method            func(childComplexity int) int
 		ProviderReference func(childComplexity int) int
 		Reference         func(childComplexity int) int
+	}
+
+	RefundOrderPayload struct {
+		Order      func(childComplexity int) int
+		Refunds    func(childComplexity int) int
+		Replayed   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	RefundPayload struct {
@@ -789,11 +798,14 @@ type MutationResolver interface {
 	SetReturnDisposition(ctx context.Context, input model.SetReturnDispositionInput) (*model.ReturnPayload, error)
 	CloseReturn(ctx context.Context, id string, note *string) (*model.ReturnPayload, error)
 	Refund(ctx context.Context, input model.RefundInput) (*model.RefundPayload, error)
+	RefundOrder(ctx context.Context, input model.RefundOrderInput) (*model.RefundOrderPayload, error)
 }
 type OrderResolver interface {
 	Customer(ctx context.Context, obj *model.Order) (*customer.Customer, error)
 
 	Location(ctx context.Context, obj *model.Order) (*location.Location, error)
+
+	RefundDue(ctx context.Context, obj *model.Order) (*model.Money, error)
 
 	Lines(ctx context.Context, obj *model.Order) ([]model.OrderLine, error)
 	Fulfilments(ctx context.Context, obj *model.Order) ([]model.Fulfilment, error)
@@ -801,6 +813,7 @@ type OrderResolver interface {
 	Payments(ctx context.Context, obj *model.Order) ([]model.Payment, error)
 	Events(ctx context.Context, obj *model.Order) ([]order.Event, error)
 	Returns(ctx context.Context, obj *model.Order) ([]model.Return, error)
+	Refunds(ctx context.Context, obj *model.Order) ([]model.Refund, error)
 	Returnable(ctx context.Context, obj *model.Order) (*model.Returnable, error)
 }
 type OrderEventResolver interface {
@@ -1867,6 +1880,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Refund(childComplexity, args["input"].(model.RefundInput)), true
+	case "Mutation.refundOrder":
+		if e.ComplexityRoot.Mutation.RefundOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refundOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefundOrder(childComplexity, args["input"].(model.RefundOrderInput)), true
 	case "Mutation.releaseOrder":
 		if e.ComplexityRoot.Mutation.ReleaseOrder == nil {
 			break
@@ -2093,6 +2117,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.RefundDue(childComplexity), true
+	case "Order.refunds":
+		if e.ComplexityRoot.Order.Refunds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Refunds(childComplexity), true
 	case "Order.returnable":
 		if e.ComplexityRoot.Order.Returnable == nil {
 			break
@@ -2891,6 +2921,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Refund.Reference(childComplexity), true
+
+	case "RefundOrderPayload.order":
+		if e.ComplexityRoot.RefundOrderPayload.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundOrderPayload.Order(childComplexity), true
+	case "RefundOrderPayload.refunds":
+		if e.ComplexityRoot.RefundOrderPayload.Refunds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundOrderPayload.Refunds(childComplexity), true
+	case "RefundOrderPayload.replayed":
+		if e.ComplexityRoot.RefundOrderPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundOrderPayload.Replayed(childComplexity), true
+	case "RefundOrderPayload.userErrors":
+		if e.ComplexityRoot.RefundOrderPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundOrderPayload.UserErrors(childComplexity), true
 
 	case "RefundPayload.refunds":
 		if e.ComplexityRoot.RefundPayload.Refunds == nil {
@@ -3812,6 +3867,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputReceivedLineInput,
 		ec.unmarshalInputRecordPaymentInput,
 		ec.unmarshalInputRefundInput,
+		ec.unmarshalInputRefundOrderInput,
 		ec.unmarshalInputRerouteFulfilmentInput,
 		ec.unmarshalInputReturnLineInput,
 		ec.unmarshalInputScanToPackInput,
@@ -4803,7 +4859,7 @@ type Order implements Node {
   cancelled: Money!
   "What is left to pay: total - cancelled - paid, never below zero."
   due: Money!
-  "What was paid beyond what the order now comes to: owed back to the customer (refund pays it)."
+  "What was paid for goods cancelled since and not refunded yet: owed back to the customer (refundOrder pays it)."
   refundDue: Money!
   "Why inspection held the order (kept after release); empty when it was not held."
   holdReasons: [String!]!
@@ -4823,6 +4879,8 @@ type Order implements Node {
   events: [OrderEvent!]!
   "Goods of the order returned, at any location, oldest first."
   returns: [Return!]!
+  "Money given back, for returns and for goods cancelled after they were paid, oldest first."
+  refunds: [Refund!]!
   "What may still be returned, for the returns desk. Staff only."
   returnable: Returnable!
     @hasRole(roles: [MANAGER, ASSOCIATE, FULFILMENT])
@@ -5364,6 +5422,33 @@ type ReturnPayload {
   userErrors: [UserError!]!
 }
 
+"""
+A refund of what an order was paid for goods cancelled since (Order.refundDue, less what
+was refunded for cancellations already). Idempotent by key like placeOrder.
+"""
+input RefundOrderInput {
+  "Client-generated, 1 to 90 characters."
+  idempotencyKey: String!
+  "The order."
+  orderId: ID!
+  "To the original payments, or as store credit."
+  to: RefundTo!
+  "The till's reference, e.g. the card refund slip number."
+  reference: String
+}
+
+"The result of refundOrder."
+type RefundOrderPayload {
+  "The parts given back, one per method (those of the first call, for a replayed key)."
+  refunds: [Refund!]!
+  "The order after the refund; null when userErrors is not empty."
+  order: Order
+  "True when the key had refunded before: nothing new happened."
+  replayed: Boolean!
+  "What the user can fix: INVALID, NOT_FOUND, NO_CUSTOMER, NOTHING_TO_REFUND, CONFLICT; empty on success."
+  userErrors: [UserError!]!
+}
+
 "The result of refund."
 type RefundPayload {
   "The parts given back, one per method (those of the first call, for a replayed key)."
@@ -5799,6 +5884,12 @@ type Mutation {
   payments (newest first) or as store credit. Associates (home store) and managers.
   """
   refund(input: RefundInput!): RefundPayload!
+    @hasRole(roles: [MANAGER, ASSOCIATE])
+  """
+  Gives back what an order was paid for goods cancelled since, never more than it paid:
+  to the original payments (newest first) or as store credit. Associates and managers.
+  """
+  refundOrder(input: RefundOrderInput!): RefundOrderPayload!
     @hasRole(roles: [MANAGER, ASSOCIATE])
 }
 
@@ -6239,6 +6330,8 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_events(ctx, field)
 	case "returns":
 		return ec.fieldContext_Order_returns(ctx, field)
+	case "refunds":
+		return ec.fieldContext_Order_refunds(ctx, field)
 	case "returnable":
 		return ec.fieldContext_Order_returnable(ctx, field)
 	}
@@ -6519,6 +6612,20 @@ func (ec *executionContext) childFields_Refund(ctx context.Context, field graphq
 		return ec.fieldContext_Refund_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Refund", field.Name)
+}
+
+func (ec *executionContext) childFields_RefundOrderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "refunds":
+		return ec.fieldContext_RefundOrderPayload_refunds(ctx, field)
+	case "order":
+		return ec.fieldContext_RefundOrderPayload_order(ctx, field)
+	case "replayed":
+		return ec.fieldContext_RefundOrderPayload_replayed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RefundOrderPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefundOrderPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RefundPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7417,6 +7524,20 @@ func (ec *executionContext) field_Mutation_recordPayment_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RecordPaymentInput, error) {
 			return ec.unmarshalNRecordPaymentInput2atriumᚋgraphᚋmodelᚐRecordPaymentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_refundOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RefundOrderInput, error) {
+			return ec.unmarshalNRefundOrderInput2atriumᚋgraphᚋmodelᚐRefundOrderInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12914,6 +13035,68 @@ func (ec *executionContext) fieldContext_Mutation_refund(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_refundOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refundOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefundOrder(ctx, fc.Args["input"].(model.RefundOrderInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER", "ASSOCIATE"})
+				if err != nil {
+					var zeroVal *model.RefundOrderPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RefundOrderPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RefundOrderPayload) graphql.Marshaler {
+			return ec.marshalNRefundOrderPayload2ᚖatriumᚋgraphᚋmodelᚐRefundOrderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refundOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefundOrderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refundOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13427,11 +13610,11 @@ func (ec *executionContext) _Order_refundDue(ctx context.Context, field graphql.
 			return ec.fieldContext_Order_refundDue(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.RefundDue(), nil
+			return ec.Resolvers.Order().RefundDue(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Money) graphql.Marshaler {
-			return ec.marshalNMoney2atriumᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖatriumᚋgraphᚋmodelᚐMoney(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13442,7 +13625,7 @@ func (ec *executionContext) fieldContext_Order_refundDue(_ context.Context, fiel
 		Object:     "Order",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
 		},
@@ -13706,6 +13889,38 @@ func (ec *executionContext) fieldContext_Order_returns(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Return(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_refunds(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_refunds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Refunds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Refund) graphql.Marshaler {
+			return ec.marshalNRefund2ᚕatriumᚋgraphᚋmodelᚐRefundᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_refunds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Refund(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17138,6 +17353,125 @@ func (ec *executionContext) _Refund_createdAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Refund_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Refund", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RefundOrderPayload_refunds(ctx context.Context, field graphql.CollectedField, obj *model.RefundOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundOrderPayload_refunds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Refunds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Refund) graphql.Marshaler {
+			return ec.marshalNRefund2ᚕatriumᚋgraphᚋmodelᚐRefundᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundOrderPayload_refunds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundOrderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Refund(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefundOrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.RefundOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundOrderPayload_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖatriumᚋgraphᚋmodelᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RefundOrderPayload_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundOrderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RefundOrderPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.RefundOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundOrderPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundOrderPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RefundOrderPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _RefundOrderPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RefundOrderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RefundOrderPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕatriumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RefundOrderPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RefundOrderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RefundPayload_refunds(ctx context.Context, field graphql.CollectedField, obj *model.RefundPayload) (ret graphql.Marshaler) {
@@ -23074,6 +23408,57 @@ func (ec *executionContext) unmarshalInputRefundInput(ctx context.Context, obj a
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRefundOrderInput(ctx context.Context, obj any) (model.RefundOrderInput, error) {
+	var it model.RefundOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"idempotencyKey", "orderId", "to", "reference"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNRefundTo2atriumᚋinternalᚋreturnsᚐRefundTo(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRerouteFulfilmentInput(ctx context.Context, obj any) (model.RerouteFulfilmentInput, error) {
 	var it model.RerouteFulfilmentInput
 	if obj == nil {
@@ -26110,6 +26495,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "refundOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refundOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26300,10 +26692,43 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "refundDue":
-			out.Values[i] = ec._Order_refundDue(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_refundDue(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "holdReasons":
 			out.Values[i] = ec._Order_holdReasons(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -26519,6 +26944,44 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 					}
 				}()
 				res = ec._Order_returns(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "refunds":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_refunds(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -28445,6 +28908,59 @@ func (ec *executionContext) _Refund(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = ec._Refund_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var refundOrderPayloadImplementors = []string{"RefundOrderPayload"}
+
+func (ec *executionContext) _RefundOrderPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RefundOrderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, refundOrderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RefundOrderPayload")
+		case "refunds":
+			out.Values[i] = ec._RefundOrderPayload_refunds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "order":
+			out.Values[i] = ec._RefundOrderPayload_order(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._RefundOrderPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RefundOrderPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -32407,6 +32923,21 @@ func (ec *executionContext) marshalNRefund2ᚕatriumᚋgraphᚋmodelᚐRefundᚄ
 func (ec *executionContext) unmarshalNRefundInput2atriumᚋgraphᚋmodelᚐRefundInput(ctx context.Context, v any) (model.RefundInput, error) {
 	res, err := ec.unmarshalInputRefundInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRefundOrderInput2atriumᚋgraphᚋmodelᚐRefundOrderInput(ctx context.Context, v any) (model.RefundOrderInput, error) {
+	res, err := ec.unmarshalInputRefundOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRefundOrderPayload2ᚖatriumᚋgraphᚋmodelᚐRefundOrderPayload(ctx context.Context, sel ast.SelectionSet, v *model.RefundOrderPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RefundOrderPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRefundPayload2ᚖatriumᚋgraphᚋmodelᚐRefundPayload(ctx context.Context, sel ast.SelectionSet, v *model.RefundPayload) graphql.Marshaler {

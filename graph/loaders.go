@@ -44,6 +44,8 @@ type loaders struct {
 	orderEvents       *dataloadgen.Loader[int64, []order.Event]
 	payments          *dataloadgen.Loader[int64, []order.Payment]
 	fulfilmentView    *dataloadgen.Loader[int64, order.FulfilmentView]
+	fulfilmentFull    *dataloadgen.Loader[int64, order.FulfilmentView]
+	orderRefunds      *dataloadgen.Loader[int64, []returns.Refund]
 	returnsByOrder    *dataloadgen.Loader[int64, []returns.Return]
 	returnLines       *dataloadgen.Loader[int64, []returns.Line]
 	refunds           *dataloadgen.Loader[int64, []returns.Refund]
@@ -67,7 +69,9 @@ func newLoaders(d Deps) *loaders {
 		allocations:       many(d.Orders.AllocationsByOrderIDs),
 		orderEvents:       many(d.Orders.EventsByOrderIDs),
 		payments:          many(d.Orders.PaymentsByOrderIDs),
-		fulfilmentView:    one(viewsByID(d.Orders)),
+		fulfilmentView:    one(d.Orders.FulfilmentViewsByIDs),
+		fulfilmentFull:    one(viewsByID(d.Orders)),
+		orderRefunds:      many(d.Returns.RefundsByOrderIDs),
 		returnsByOrder:    many(d.Returns.ReturnsByOrderIDs),
 		returnLines:       many(d.Returns.LinesByReturnIDs),
 		refunds:           many(d.Returns.RefundsByReturnIDs),

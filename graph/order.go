@@ -183,6 +183,9 @@ func (r *Resolver) prefetchOrders(ctx, readCtx context.Context, orders []order.O
 	if at("returns") && r.Returns != nil {
 		primeMany(readCtx, l.returnsByOrder, ids, r.Returns.ReturnsByOrderIDs)
 	}
+	if (at("refunds") || at("refundDue")) && r.Returns != nil {
+		primeMany(readCtx, l.orderRefunds, ids, r.Returns.RefundsByOrderIDs)
+	}
 	if at("allocations") && actor.From(ctx).IsStaff() {
 		primeMany(readCtx, l.allocations, ids, r.Orders.AllocationsByOrderIDs)
 	}
@@ -198,7 +201,9 @@ func (l *loaders) forgetOrder(id int64) {
 	l.orderEvents.Clear(id)
 	l.payments.Clear(id)
 	l.returnsByOrder.Clear(id)
+	l.orderRefunds.Clear(id)
 	l.fulfilmentView.ClearAll()
+	l.fulfilmentFull.ClearAll()
 }
 
 // orderLines are an order's lines with its currency, through the operation's loader.

@@ -131,6 +131,7 @@ func newSchema(d Deps) graphql.ExecutableSchema {
 	cfg.Complexity.Allocation.Discrepancies = listCost(discrepanciesPerOrder)
 	cfg.Complexity.AllocationCandidate.Lines = listCost(linesPerOrder)
 	cfg.Complexity.Order.Returns = listCost(returnsPerOrder)
+	cfg.Complexity.Order.Refunds = listCost(refundsPerReturn)
 	cfg.Complexity.Fulfilment.Items = listCost(linesPerOrder)
 	cfg.Complexity.Fulfilment.Steps = listCost(eventsPerOrder)
 	cfg.Complexity.Fulfilment.Scans = listCost(scansPerFulfilment)

@@ -188,7 +188,7 @@ func (r *fulfilmentResolver) Scans(ctx context.Context, obj *model.Fulfilment) (
 	}
 	if v.Scans == nil {
 		// A page of the queue comes without its scans: read them.
-		full, err := load(ctx, loadersFrom(ctx).fulfilmentView, obj.ID)
+		full, err := load(ctx, loadersFrom(ctx).fulfilmentFull, obj.ID)
 		return full.Scans, err
 	}
 	return v.Scans, nil
@@ -567,9 +567,35 @@ func (r *mutationResolver) Refund(ctx context.Context, input model.RefundInput) 
 		}
 		return &model.RefundPayload{Refunds: []model.Refund{}, UserErrors: errs}, nil
 	}
-	loadersFrom(ctx).refunds.Clear(res.Return.ID)
+	l := loadersFrom(ctx)
+	l.refunds.Clear(res.Return.ID)
+	l.orderRefunds.Clear(res.Return.OrderID)
 	return &model.RefundPayload{Refunds: wrapRefunds(res.Refunds), Return: &model.Return{Return: res.Return},
 		Replayed: res.Replayed, UserErrors: []model.UserError{}}, nil
+}
+
+func (r *mutationResolver) RefundOrder(ctx context.Context, input model.RefundOrderInput) (*model.RefundOrderPayload, error) {
+	oid, err := decodeIDOf("orderId", typeOrder, input.OrderID)
+	var res returns.OrderRefundResult
+	if err == nil {
+		res, err = r.Deps.Returns.RefundCancelled(ctx, returns.OrderRefundInput{IdempotencyKey: input.IdempotencyKey,
+			OrderID: oid, To: input.To, Reference: deref(input.Reference)})
+	}
+	if err != nil {
+		errs, err := userErrors(err, "input")
+		if err != nil {
+			return nil, err
+		}
+		return &model.RefundOrderPayload{Refunds: []model.Refund{}, UserErrors: errs}, nil
+	}
+	l := loadersFrom(ctx)
+	l.forgetOrder(oid)
+	o, err := load(ctx, l.order, oid)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RefundOrderPayload{Refunds: wrapRefunds(res.Refunds), Order: &o, Replayed: res.Replayed,
+		UserErrors: []model.UserError{}}, nil
 }
 
 func (r *orderResolver) Customer(ctx context.Context, obj *model.Order) (*customer.Customer, error) {
@@ -584,6 +610,19 @@ func (r *orderResolver) Location(ctx context.Context, obj *model.Order) (*locati
 		return nil, nil
 	}
 	return ptr(load(ctx, loadersFrom(ctx).location, *obj.LocationID))
+}
+
+func (r *orderResolver) RefundDue(ctx context.Context, obj *model.Order) (*model.Money, error) {
+	due := obj.Order.RefundDue()
+	if due > 0 {
+		// Less what was refunded for cancellations already.
+		refunds, err := load(ctx, loadersFrom(ctx).orderRefunds, obj.Order.ID)
+		if err != nil {
+			return nil, err
+		}
+		due = returns.CancellationDue(obj.Order, refunds)
+	}
+	return &model.Money{Amount: due, Currency: obj.Currency}, nil
 }
 
 func (r *orderResolver) Lines(ctx context.Context, obj *model.Order) ([]model.OrderLine, error) {
@@ -623,6 +662,11 @@ func (r *orderResolver) Returns(ctx context.Context, obj *model.Order) ([]model.
 		out[i] = model.Return{Return: ret}
 	}
 	return out, err
+}
+
+func (r *orderResolver) Refunds(ctx context.Context, obj *model.Order) ([]model.Refund, error) {
+	rs, err := load(ctx, loadersFrom(ctx).orderRefunds, obj.Order.ID)
+	return wrapRefunds(rs), err
 }
 
 func (r *orderResolver) Returnable(ctx context.Context, obj *model.Order) (*model.Returnable, error) {

@@ -1,6 +1,7 @@
 // Package seed loads Atrium's demo data: a Taiwanese omnichannel retailer with five stores
 // and a central warehouse, a catalog of about 180 products, opening stock (with lots and
-// expiry dates for cosmetics and food), staff logins for every role, and customers.
+// expiry dates for cosmetics and food), staff logins for every role, customers, and
+// suppliers with their price lists and purchase orders in every stage of buying.
 //
 // The data is generated from fixed definitions and a fixed random seed, so every load
 // yields the same rows (only lot expiry dates move with the day of loading, so that some
@@ -30,7 +31,7 @@ import (
 
 // Version names the demo data; test templates are keyed on it, so bump it whenever the
 // data changes.
-const Version = "2"
+const Version = "3"
 
 // StaffLogins are the demo staff logins, one per role (the role is the login upper-cased).
 var StaffLogins = []string{"admin", "manager", "associate", "fulfilment", "buyer", "accountant", "hr"}
@@ -83,6 +84,7 @@ func Load(ctx context.Context, d *sqlx.DB, opts Options) error {
 		{"categories", func() error { return insertCategories(ctx, tx) }},
 		{"products", func() error { return insertProducts(ctx, tx, products) }},
 		{"stock", func() error { return insertStock(ctx, tx, stock) }},
+		{"suppliers", func() error { return insertSuppliers(ctx, tx, products) }},
 	}
 	for _, s := range steps {
 		if err := s.run(); err != nil {
@@ -91,6 +93,10 @@ func Load(ctx context.Context, d *sqlx.DB, opts Options) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("seed: commit: %w", err)
+	}
+	// Purchase orders go through the purchasing service, each in its own transaction.
+	if err := loadPurchaseOrders(ctx, d, products); err != nil {
+		return fmt.Errorf("seed purchase orders: %w", err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package seed_test
 import (
 	"context"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,7 +31,8 @@ func load(t *testing.T) *sqlx.DB {
 }
 
 var tables = []string{"locations", "staff", "customers", "categories", "products", "variants",
-	"stock_levels", "stock_lots", "stock_movements"}
+	"stock_levels", "stock_lots", "stock_movements", "suppliers", "supplier_items", "exchange_rates",
+	"purchase_orders", "purchase_order_lines", "goods_receipts", "notifications"}
 
 func counts(t *testing.T, d *sqlx.DB) map[string]int {
 	t.Helper()
@@ -158,11 +160,12 @@ func TestCatalogAndStock(t *testing.T) {
 			LEFT JOIN (SELECT location_id, variant_id, sum(on_hand_delta) AS total
 				FROM stock_movements GROUP BY 1, 2) m USING (location_id, variant_id)
 			WHERE coalesce(m.total, 0) <> s.on_hand`},
-		{"every movement has a balance row", `
+		{"every movement has a balance row: opening stock, or a demo purchase order's", `
 			SELECT m.id FROM stock_movements m
 			LEFT JOIN stock_levels s USING (location_id, variant_id)
-			WHERE s.location_id IS NULL
-				OR m.kind <> 'RECEIPT' OR m.reference <> 'SEED' OR m.actor_kind <> 'SYSTEM' OR m.on_hand_delta <= 0`},
+			WHERE s.location_id IS NULL OR m.kind <> 'RECEIPT'
+				OR (m.reference = 'SEED' AND (m.actor_kind <> 'SYSTEM' OR m.on_hand_delta <= 0))
+				OR (m.reference <> 'SEED' AND m.reference NOT LIKE 'PO:%')`},
 		{"lots sum to the balance of lot-tracked rows", `
 			SELECT s.location_id, s.variant_id FROM stock_levels s
 			JOIN variants v ON v.id = s.variant_id
@@ -175,11 +178,17 @@ func TestCatalogAndStock(t *testing.T) {
 			JOIN variants v ON v.id = l.variant_id
 			JOIN products p ON p.id = v.product_id
 			WHERE NOT p.lot_tracked OR l.expires_on IS NULL`},
-		{"movements of lot-tracked rows name their lot", `
+		{"movements on hand of lot-tracked rows name their lot", `
 			SELECT m.id FROM stock_movements m
 			JOIN variants v ON v.id = m.variant_id
 			JOIN products p ON p.id = v.product_id
-			WHERE p.lot_tracked <> (m.lot IS NOT NULL)`},
+			WHERE m.on_hand_delta <> 0 AND p.lot_tracked <> (m.lot IS NOT NULL)`},
+		{"incoming equals what approved demo orders still expect", `
+			SELECT s.location_id, s.variant_id FROM stock_levels s
+			LEFT JOIN (SELECT o.location_id, l.variant_id, sum(greatest(l.quantity - l.received, 0)) AS expected
+				FROM purchase_orders o JOIN purchase_order_lines l ON l.order_id = o.id
+				WHERE o.status IN ('APPROVED', 'SENT', 'PARTIALLY_RECEIVED') GROUP BY 1, 2) e USING (location_id, variant_id)
+			WHERE s.incoming <> coalesce(e.expected, 0)`},
 		{"lot ledgers equal lot balances", `
 			SELECT l.lot FROM stock_lots l
 			WHERE l.on_hand <> (SELECT coalesce(sum(on_hand_delta), 0) FROM stock_movements m
@@ -296,5 +305,43 @@ func BenchmarkLoad(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestBuying checks the demo buying: every variant has a supplier, the USD supplier has its
+// rate, and the purchase orders stand in the stages the demo shows.
+func TestBuying(t *testing.T) {
+	t.Parallel()
+	d := load(t)
+	var unsupplied []string
+	if err := d.Select(&unsupplied, `SELECT v.sku FROM variants v
+		WHERE NOT EXISTS (SELECT 1 FROM supplier_items i WHERE i.variant_id = v.id) LIMIT 5`); err != nil {
+		t.Fatal(err)
+	}
+	if len(unsupplied) > 0 {
+		t.Errorf("variants no supplier sells: %v", unsupplied)
+	}
+	var rates []string
+	if err := d.Select(&rates, `SELECT DISTINCT s.currency FROM suppliers s
+		WHERE s.currency <> (SELECT currency FROM settings)
+		  AND NOT EXISTS (SELECT 1 FROM exchange_rates r WHERE r.currency = s.currency)`); err != nil {
+		t.Fatal(err)
+	}
+	if len(rates) > 0 {
+		t.Errorf("supplier currencies without a rate: %v", rates)
+	}
+	var statuses []string
+	if err := d.Select(&statuses, `SELECT status FROM purchase_orders ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"DRAFT", "SUBMITTED", "SENT", "PARTIALLY_RECEIVED"}; !slices.Equal(statuses, want) {
+		t.Errorf("purchase orders %v, want %v", statuses, want)
+	}
+	var receipts int
+	if err := d.Get(&receipts, `SELECT count(*) FROM goods_receipts`); err != nil {
+		t.Fatal(err)
+	}
+	if receipts != 1 {
+		t.Errorf("%d goods receipts, want the partial one", receipts)
 	}
 }

@@ -398,6 +398,31 @@ type RefundInput struct {
 	Reference *string `json:"reference,omitempty"`
 }
 
+// A refund of what an order was paid for goods cancelled since (Order.refundDue, less what
+// was refunded for cancellations already). Idempotent by key like placeOrder.
+type RefundOrderInput struct {
+	// Client-generated, 1 to 90 characters.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// The order.
+	OrderID string `json:"orderId"`
+	// To the original payments, or as store credit.
+	To returns.RefundTo `json:"to"`
+	// The till's reference, e.g. the card refund slip number.
+	Reference *string `json:"reference,omitempty"`
+}
+
+// The result of refundOrder.
+type RefundOrderPayload struct {
+	// The parts given back, one per method (those of the first call, for a replayed key).
+	Refunds []Refund `json:"refunds"`
+	// The order after the refund; null when userErrors is not empty.
+	Order *Order `json:"order,omitempty"`
+	// True when the key had refunded before: nothing new happened.
+	Replayed bool `json:"replayed"`
+	// What the user can fix: INVALID, NOT_FOUND, NO_CUSTOMER, NOTHING_TO_REFUND, CONFLICT; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
 // The result of refund.
 type RefundPayload struct {
 	// The parts given back, one per method (those of the first call, for a replayed key).

@@ -55,9 +55,6 @@ func (o Order) Due() Money { return o.money(o.Order.Due()) }
 // Cancelled is the value of what was cancelled before it left.
 func (o Order) Cancelled() Money { return o.money(o.CancelledAmount) }
 
-// RefundDue is what was paid beyond what the order now comes to.
-func (o Order) RefundDue() Money { return o.money(o.Order.RefundDue()) }
-
 // HoldReasons are why inspection held the order, never nil.
 func (o Order) HoldReasons() []string {
 	if o.Order.HoldReasons == nil {

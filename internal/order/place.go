@@ -662,12 +662,16 @@ const insertOrderSQL = `
 	), l AS (
 		INSERT INTO order_lines (order_id, line_no, variant_id, sku, title, quantity, unit_price, subtotal, discount,
 			tax, total)
-		SELECT o.id, t.n - 1, t.variant_id, v.sku,
-			p.title || CASE WHEN v.title <> '' THEN ' — ' || v.title ELSE '' END,
+		SELECT o.id, t.n - 1, t.variant_id, v.sku, v.title,
 			t.quantity, t.unit_price, t.subtotal, t.discount, t.tax, t.total
 		FROM o, unnest($20::bigint[], $21::int[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[],
-			$26::bigint[]) WITH ORDINALITY AS t(variant_id, quantity, unit_price, subtotal, discount, tax, total, n)
-		JOIN variants v ON v.id = t.variant_id JOIN products p ON p.id = v.product_id
+			$26::bigint[]) WITH ORDINALITY AS t(variant_id, quantity, unit_price, subtotal, discount, tax, total, n),
+		-- Each line's variant and product by primary key. The statement's generic plan guesses
+		-- ten lines and would otherwise scan and hash the whole catalog on every order;
+		-- OFFSET 0 keeps this a per-line lookup.
+		LATERAL (SELECT v.sku, (SELECT p.title FROM products p WHERE p.id = v.product_id)
+				|| CASE WHEN v.title <> '' THEN ' — ' || v.title ELSE '' END AS title
+			FROM variants v WHERE v.id = t.variant_id OFFSET 0) AS v
 		RETURNING id, line_no
 	), a AS (
 		INSERT INTO order_allocations (order_id, method, rule, explanation, actor_kind, actor_id)

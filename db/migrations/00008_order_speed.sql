@@ -112,7 +112,8 @@ $$;
 -- +goose StatementEnd
 
 -- order_basket is what placing an order reads, in one call: the variants of the lines'
--- SKUs (p_skus, with p_quantities), with where each is available now (inventory's
+-- SKUs (p_skus, with p_quantities) with their product's title, and where each is
+-- available now (inventory's
 -- Level.Available: on hand less reserved, safety stock and expired lots, at active
 -- locations, in location id order); products that are not active only for staff
 -- (p_staff); a version of the locations table (its row count and the sum of its rows'
@@ -132,8 +133,8 @@ $$;
 CREATE FUNCTION order_basket(p_skus text[], p_quantities integer[], p_staff boolean, p_customer_id bigint,
     p_email text, p_window double precision)
 RETURNS TABLE (id bigint, product_id bigint, sku text, barcode text, title text, size text, colour text,
-    price_amount bigint, currency text, "position" integer, location_ids bigint[], available integer[],
-    location_version text, duplicate_of text, ordered_before boolean)
+    price_amount bigint, currency text, "position" integer, product_title text, location_ids bigint[],
+    available integer[], location_version text, duplicate_of text, ordered_before boolean)
 LANGUAGE plpgsql STABLE
 SET plan_cache_mode = force_generic_plan SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 #variable_conflict use_column
@@ -165,7 +166,8 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT v.id, v.product_id, v.sku, v.barcode, v.title, v.size, v.colour, v.price_amount, v.currency::text,
-        v.position, coalesce(a.location_ids, '{}'), coalesce(a.available, '{}'), v_version, v_duplicate, v_before
+        v.position, p.title, coalesce(a.location_ids, '{}'), coalesce(a.available, '{}'), v_version, v_duplicate,
+        v_before
     FROM unnest(p_skus) AS t(sku)
     JOIN variants v ON v.sku = t.sku JOIN products p ON p.id = v.product_id
     LEFT JOIN LATERAL (

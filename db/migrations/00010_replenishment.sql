@@ -71,6 +71,10 @@ CREATE TABLE replenishment_suggestions (
     on_hand             integer NOT NULL,
     reserved            integer NOT NULL,
     incoming            integer NOT NULL,
+    -- Units on draft or submitted purchase orders and draft transfers to the location,
+    -- and units draft transfers will take from it.
+    on_order            integer NOT NULL DEFAULT 0,
+    promised            integer NOT NULL DEFAULT 0,
     -- Days the stock on hand less reserved lasts at the forecast; NULL without demand.
     cover_days          double precision,
     -- For a transfer: the source's units beyond its own order-up-to level and its cover.

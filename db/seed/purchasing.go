@@ -61,6 +61,33 @@ var supplierDefs = []supplierDef{
 		groups: []string{"KIT", "BED", "STN"}, pack: 4, moq: 8, skuPrefix: "PH-", costPercent: 92},
 }
 
+// LoadBuying adds the demo buying to a database holding the rest of the demo data (Load
+// does, except for tests): the suppliers, their price lists and the USD rate in one
+// transaction, then the purchase orders through the purchasing service. Like Load, it
+// leaves what is already there as it is.
+func LoadBuying(ctx context.Context, d *sqlx.DB) error {
+	products, err := buildCatalog()
+	if err != nil {
+		return err
+	}
+	tx, err := d.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("seed: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := insertSuppliers(ctx, tx, products); err != nil {
+		return fmt.Errorf("seed suppliers: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("seed: commit: %w", err)
+	}
+	// Purchase orders go through the purchasing service, each in its own transaction.
+	if err := loadPurchaseOrders(ctx, d, products); err != nil {
+		return fmt.Errorf("seed purchase orders: %w", err)
+	}
+	return nil
+}
+
 // supplierCost is a supplier's unit cost of a variant of our cost (NT$): its share of it,
 // in its currency, to four decimals.
 func supplierCost(d supplierDef, cost decimal.Decimal) decimal.Decimal {

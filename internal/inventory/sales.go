@@ -50,28 +50,27 @@ func (s *Service) DailySales(ctx context.Context, variantIDs []int64, from, to t
 		Days       pq.Int64Array `db:"days"`
 		Units      pq.Int64Array `db:"units"`
 	}
-	// One row per level with its sales as arrays (day offset from from, units), so that
-	// the history of thousands of levels is one statement and a few thousand rows. The
-	// first movement of each level is one probe of stock_movements_level_idx; a day in any
-	// time zone lies within a day either side of the same UTC dates.
+	// One row per level with its sales as arrays (day offset from from and units of each
+	// SALE movement, summed here per day), so that the history of thousands of levels is
+	// one statement, one hash aggregate and a few thousand rows. The first movement of
+	// each level is one probe of stock_movements_level_idx; a day in any time zone lies
+	// within a day either side of the same UTC dates (days outside the range are dropped).
 	err := s.db.SelectContext(ctx, &rows, `
 		WITH lv AS (
 			SELECT s.location_id, s.variant_id, ((SELECT min(m.at) FROM stock_movements m
 				WHERE m.location_id = s.location_id AND m.variant_id = s.variant_id) AT TIME ZONE l.time_zone)::date AS first_day
 			FROM stock_levels s JOIN locations l ON l.id = s.location_id AND l.active
 			WHERE s.variant_id = ANY($1)
-		), daily AS (
-			SELECT m.location_id, m.variant_id, (m.at AT TIME ZONE l.time_zone)::date AS day, sum(-m.on_hand_delta) AS units
+		), series AS (
+			SELECT m.location_id, m.variant_id, array_agg((m.at AT TIME ZONE l.time_zone)::date - $2::date) AS days,
+				array_agg(-m.on_hand_delta) AS units
 			FROM stock_movements m JOIN locations l ON l.id = m.location_id AND l.active
 			WHERE m.kind = 'SALE' AND m.variant_id = ANY($1) AND m.at >= $2::date - 1 AND m.at < $3::date + 1
-			GROUP BY 1, 2, 3
+			GROUP BY 1, 2
 		)
 		SELECT lv.location_id, lv.variant_id, to_char(lv.first_day, 'YYYY-MM-DD') AS first_day,
-			coalesce(array_agg(d.day - $2::date ORDER BY d.day) FILTER (WHERE d.day IS NOT NULL), '{}') AS days,
-			coalesce(array_agg(d.units ORDER BY d.day) FILTER (WHERE d.day IS NOT NULL), '{}') AS units
-		FROM lv LEFT JOIN daily d ON d.location_id = lv.location_id AND d.variant_id = lv.variant_id
-			AND d.day >= $2::date AND d.day < $3::date
-		GROUP BY lv.location_id, lv.variant_id, lv.first_day`,
+			coalesce(d.days, '{}') AS days, coalesce(d.units, '{}') AS units
+		FROM lv LEFT JOIN series d ON d.location_id = lv.location_id AND d.variant_id = lv.variant_id`,
 		pq.Array(variantIDs), from.Format(time.DateOnly), to.Format(time.DateOnly))
 	if err != nil {
 		return nil, fmt.Errorf("daily sales: %w", err)

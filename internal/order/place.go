@@ -112,7 +112,7 @@ func (s *Service) place(ctx context.Context, r *request) (Order, error) {
 		if err := checkLocations(r, b.locations); err != nil {
 			return Order{}, err
 		}
-		pr, err := s.price(ctx, r, b.variants)
+		pr, err := s.price(ctx, r, b)
 		if err != nil {
 			return Order{}, err
 		}
@@ -137,6 +137,7 @@ func (s *Service) place(ctx context.Context, r *request) (Order, error) {
 // open locations, and what inspection needs to know about the contact's orders.
 type basket struct {
 	variants     map[string]catalog.Variant         // by SKU
+	titles       map[int64]string                   // by variant id: as sold, "Product — Variant"
 	availability map[int64][]inventory.Availability // by variant id, active locations only
 	locations    map[int64]location.Location        // open locations, by id
 	// duplicateOf is the number of an order by the same contact with the same variants and
@@ -167,13 +168,14 @@ func (s *Service) read(ctx context.Context, r *request) (*basket, error) {
 	// Columns named, not *: a column a newer migration adds must not change a prepared
 	// statement's result during a rolling deploy.
 	stmt, err := s.prepared(ctx, `SELECT id, product_id, sku, barcode, title, size, colour, price_amount, currency,
-		position, location_ids, available, location_version, duplicate_of, ordered_before
+		position, product_title, location_ids, available, location_version, duplicate_of, ordered_before
 		FROM order_basket($1, $2, $3, $4, $5, $6)`)
 	if err != nil {
 		return nil, err
 	}
 	var rows []struct {
 		catalog.Variant
+		ProductTitle    string        `db:"product_title"`
 		LocationIDs     pq.Int64Array `db:"location_ids"`
 		Available       pq.Int64Array `db:"available"`
 		LocationVersion string        `db:"location_version"`
@@ -185,11 +187,15 @@ func (s *Service) read(ctx context.Context, r *request) (*basket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read order basket: %w", err)
 	}
-	b := &basket{variants: make(map[string]catalog.Variant, len(rows)),
+	b := &basket{variants: make(map[string]catalog.Variant, len(rows)), titles: make(map[int64]string, len(rows)),
 		availability: make(map[int64][]inventory.Availability, len(rows))}
 	version := ""
 	for _, row := range rows {
 		b.variants[row.SKU] = row.Variant
+		b.titles[row.ID] = row.ProductTitle
+		if row.Title != "" {
+			b.titles[row.ID] += " — " + row.Title
+		}
 		for j, id := range row.LocationIDs {
 			b.availability[row.ID] = append(b.availability[row.ID], inventory.Availability{LocationID: id, Available: int(row.Available[j])})
 		}
@@ -458,8 +464,8 @@ func placedMessage(r *request) string {
 	return fmt.Sprintf("Placed on %s by %s.", r.Channel, by)
 }
 
-// insertOrder writes, in one statement, the order and its lines (titled from the catalog
-// as sold), the allocation decision with its fulfilments and their lines, and the first
+// insertOrder writes, in one statement, the order and its lines (with the SKU and title
+// they were sold under, as read with the order), the allocation decision with its fulfilments and their lines, and the first
 // events, and tells order_updated listeners — unless the key is taken (errReplay: a
 // concurrent insert under the same key waits here until the first commits or rolls
 // back). With reserve, the same statement then reserves those stock lines (see commit)
@@ -482,8 +488,9 @@ func (s *Service) insertOrder(ctx context.Context, tx *sqlx.Tx, r *request, pr *
 	n := len(pr.lines)
 	variantIDs, quantities := make([]int64, n), make([]int64, n)
 	prices, subtotals, discounts, taxes, totals := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	skus, titles := make([]string, n), make([]string, n)
 	for i, l := range pr.lines {
-		variantIDs[i], quantities[i] = l.variant.ID, int64(l.qty)
+		variantIDs[i], quantities[i], skus[i], titles[i] = l.variant.ID, int64(l.qty), l.variant.SKU, l.title
 		prices[i], subtotals[i], discounts[i], taxes[i], totals[i] = l.variant.PriceAmount, l.subtotal, l.discount, l.tax, l.total
 	}
 	status := Open
@@ -539,7 +546,8 @@ func (s *Service) insertOrder(ctx context.Context, tx *sqlx.Tx, r *request, pr *
 		pl.method, pl.rule, pl.explain, f.status, f.pickupID, address, pq.Array(f.locations), pq.Array(f.readyOn),
 		pq.Array(f.lineLocations), pq.Array(f.lineNos), pq.Array(f.quantities),
 		pq.Array(ev.kinds), pq.Array(ev.messages), pq.Array(ev.data), a.Name,
-		len(reserve) > 0, pq.Array(resLocations), pq.Array(resVariants), pq.Array(resQuantities))
+		len(reserve) > 0, pq.Array(resLocations), pq.Array(resVariants), pq.Array(resQuantities),
+		pq.Array(skus), pq.Array(titles))
 	if short, ok := inventory.ShortageOf(err); ok {
 		return Order{}, 0, short
 	}
@@ -662,16 +670,11 @@ const insertOrderSQL = `
 	), l AS (
 		INSERT INTO order_lines (order_id, line_no, variant_id, sku, title, quantity, unit_price, subtotal, discount,
 			tax, total)
-		SELECT o.id, t.n - 1, t.variant_id, v.sku, v.title,
-			t.quantity, t.unit_price, t.subtotal, t.discount, t.tax, t.total
+		SELECT o.id, t.n - 1, t.variant_id, t.sku, t.title, t.quantity, t.unit_price, t.subtotal, t.discount, t.tax,
+			t.total
 		FROM o, unnest($20::bigint[], $21::int[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[],
-			$26::bigint[]) WITH ORDINALITY AS t(variant_id, quantity, unit_price, subtotal, discount, tax, total, n),
-		-- Each line's variant and product by primary key. The statement's generic plan guesses
-		-- ten lines and would otherwise scan and hash the whole catalog on every order;
-		-- OFFSET 0 keeps this a per-line lookup.
-		LATERAL (SELECT v.sku, (SELECT p.title FROM products p WHERE p.id = v.product_id)
-				|| CASE WHEN v.title <> '' THEN ' — ' || v.title ELSE '' END AS title
-			FROM variants v WHERE v.id = t.variant_id OFFSET 0) AS v
+			$26::bigint[], $46::text[], $47::text[])
+			WITH ORDINALITY AS t(variant_id, quantity, unit_price, subtotal, discount, tax, total, sku, title, n)
 		RETURNING id, line_no
 	), a AS (
 		INSERT INTO order_allocations (order_id, method, rule, explanation, actor_kind, actor_id)

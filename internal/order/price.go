@@ -24,7 +24,9 @@ type priced struct {
 
 // pricedLine is one line with its price; total = subtotal − discount, tax included.
 type pricedLine struct {
-	variant                        catalog.Variant
+	variant catalog.Variant
+	// title is what the line is sold as: "Product — Variant".
+	title                          string
 	qty                            int
 	subtotal, discount, tax, total int64
 }
@@ -35,12 +37,13 @@ type appliedCoupon struct {
 	promotion.Applied
 }
 
-// price prices r from its variants (by SKU, as read with the order: the one price in
-// every channel) and its coupons (looked up only when it has some), and computes the
+// price prices r from its variants (as read with the order, b: the one price in every
+// channel) and its coupons (looked up only when it has some), and computes the
 // lines and totals: coupon discounts spread over their lines so that they add up
 // exactly, shipping for SHIP orders, and the tax included in the total, spread over the
 // lines and shipping the same way. Errors: apperr.List (lines.<i>.sku, couponCodes.<i>).
-func (s *Service) price(ctx context.Context, r *request, variants map[string]catalog.Variant) (*priced, error) {
+func (s *Service) price(ctx context.Context, r *request, b *basket) (*priced, error) {
+	variants := b.variants
 	p := &priced{}
 	var errs apperr.List
 	for _, l := range r.Lines {
@@ -55,7 +58,7 @@ func (s *Service) price(ctx context.Context, r *request, variants map[string]cat
 			return nil, fmt.Errorf("variants priced in %s and %s: one company currency expected", p.currency, v.Currency)
 		}
 		sub := v.PriceAmount * int64(l.Quantity)
-		p.lines = append(p.lines, pricedLine{variant: v, qty: l.Quantity, subtotal: sub, total: sub})
+		p.lines = append(p.lines, pricedLine{variant: v, title: b.titles[v.ID], qty: l.Quantity, subtotal: sub, total: sub})
 		p.subtotal += sub
 	}
 	if err := errs.Err(); err != nil {

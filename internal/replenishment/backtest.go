@@ -52,9 +52,9 @@ type BacktestConfig struct {
 //	               (the error of the demand over the whole horizon, which is what a reorder
 //	               point needs; daily errors of intermittent demand largely cancel in it)
 type Accuracy struct {
-	Points                              int
-	MAE, WAPE, MASE, Bias, HorizonWAPE  float64
-	RMSE                                float64
+	Points                             int
+	MAE, WAPE, MASE, Bias, HorizonWAPE float64
+	RMSE                               float64
 }
 
 // String prints the figures for reports.

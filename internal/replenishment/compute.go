@@ -28,7 +28,9 @@ type location struct {
 // location that stocks it, plans the suggestions with the current settings and stores
 // them as a new run, which it returns as Run does. Stock, sales history and levels are read
 // in a few statements per batch of variants; suppliers are asked only for variants with
-// demand or a stock floor. Buyers and managers. Errors: Unauthenticated, Forbidden.
+// demand or a stock floor. Draft and submitted purchase orders and draft transfers count
+// as on order (they are not incoming yet), so suggestions already converted are not made
+// again. Buyers and managers. Errors: Unauthenticated, Forbidden.
 func (s *Service) Compute(ctx context.Context) (Run, error) {
 	a, err := actor.RequireStaff(ctx, buyers...)
 	if err != nil {
@@ -64,6 +66,10 @@ func (s *Service) Compute(ctx context.Context) (Run, error) {
 	for _, sup := range suppliers {
 		supplierByID[sup.ID] = sup
 	}
+	onOrder, promised, err := s.pending(ctx)
+	if err != nil {
+		return Run{}, err
+	}
 	p := Params{ServiceLevel: st.ServiceLevel.InexactFloat64(), ReviewDays: st.ReviewPeriodDays,
 		DefaultLeadTimeDays: st.DefaultLeadTimeDays}
 	from := today.AddDate(0, 0, -st.HistoryDays)
@@ -88,16 +94,18 @@ func (s *Service) Compute(ctx context.Context) (Run, error) {
 				if !ok {
 					continue
 				}
-				h := history[inventory.LevelKey{LocationID: l.LocationID, VariantID: vid}]
-				st := Stock{LocationID: l.LocationID, LocationCode: loc.Code, Warehouse: loc.Warehouse,
+				key := inventory.LevelKey{LocationID: l.LocationID, VariantID: vid}
+				h := history[key]
+				sk := Stock{LocationID: l.LocationID, LocationCode: loc.Code, Warehouse: loc.Warehouse,
 					OnHand: max(0, l.OnHand-l.Expired), Reserved: l.Reserved, Incoming: l.Incoming, Display: l.SafetyStock,
-					ManualReorderPoint: l.ReorderPoint, History: make([]float64, len(h.Units))}
-				for i, u := range h.Units {
-					st.History[i] = float64(u)
+					ManualReorderPoint: l.ReorderPoint, OnOrder: onOrder[key], Promised: promised[key],
+					History: make([]float64, len(h.Units))}
+				for d, u := range h.Units {
+					sk.History[d] = float64(u)
 					demand = demand || u > 0
 				}
-				demand = demand || st.Display > 0 || st.ManualReorderPoint > 0
-				in = append(in, st)
+				demand = demand || sk.Display > 0 || sk.ManualReorderPoint > 0
+				in = append(in, sk)
 			}
 			levels += len(in)
 			if demand { // otherwise nothing sells and nothing must be kept: no need anywhere
@@ -125,6 +133,47 @@ func (s *Service) Compute(ctx context.Context) (Run, error) {
 		return Run{}, err
 	}
 	return loadRun(ctx, s.db, id, false)
+}
+
+// pending returns the units decided but not yet incoming, per level: on draft or submitted
+// purchase orders and draft transfers to it (onOrder), and on draft transfers from it
+// (promised).
+func (s *Service) pending(ctx context.Context) (onOrder, promised map[inventory.LevelKey]int, err error) {
+	onOrder, promised = map[inventory.LevelKey]int{}, map[inventory.LevelKey]int{}
+	for after := int64(0); ; {
+		page, err := s.inv.Transfers(ctx, inventory.TransferFilter{Statuses: []string{inventory.TransferDraft}, After: after,
+			First: inventory.MaxPage})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, t := range page.Transfers {
+			for _, l := range t.Lines {
+				onOrder[inventory.LevelKey{LocationID: t.ToLocationID, VariantID: l.VariantID}] += l.Qty
+				promised[inventory.LevelKey{LocationID: t.FromLocationID, VariantID: l.VariantID}] += l.Qty
+			}
+		}
+		if !page.HasNextPage || len(page.Transfers) == 0 {
+			break
+		}
+		after = page.Transfers[len(page.Transfers)-1].ID
+	}
+	for after := int64(0); ; {
+		page, err := s.buy.Orders(ctx, purchasing.OrderFilter{Statuses: []purchasing.Status{purchasing.Draft, purchasing.Submitted},
+			After: after, First: purchasing.MaxPage})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, o := range page.Orders {
+			for _, l := range o.Lines {
+				onOrder[inventory.LevelKey{LocationID: o.LocationID, VariantID: l.VariantID}] += l.Outstanding()
+			}
+		}
+		if !page.HasNextPage || len(page.Orders) == 0 {
+			break
+		}
+		after = page.Orders[len(page.Orders)-1].ID
+	}
+	return onOrder, promised, nil
 }
 
 // planAll plans the variants of batch that have inputs, on a few workers (fitting the
@@ -227,16 +276,16 @@ func insertSuggestions(ctx context.Context, ext sqlx.ExtContext, id int64, plann
 	_, err = ext.ExecContext(ctx, `INSERT INTO replenishment_suggestions (run_id, kind, variant_id, location_id,
 			from_location_id, supplier_id, quantity, needed, unit_cost, currency, pack_size, min_order_qty, min_order_amount,
 			method, forecast_per_day, sigma, lead_time_days, review_period_days, safety_stock, reorder_point, order_up_to,
-			on_hand, reserved, incoming, cover_days, source_excess, source_cover_days, reason)
+			on_hand, reserved, incoming, on_order, promised, cover_days, source_excess, source_cover_days, reason)
 		SELECT $1, x.kind, x.variant_id, x.location_id, x.from_location_id, x.supplier_id, x.quantity, x.needed,
 			x.unit_cost::numeric, x.currency, x.pack_size, x.min_order_qty, x.min_order_amount, x.method, x.forecast_per_day,
 			x.sigma, x.lead_time_days, x.review_period_days, x.safety_stock, x.reorder_point, x.order_up_to, x.on_hand,
-			x.reserved, x.incoming, x.cover_days, x.source_excess, x.source_cover_days, x.reason
+			x.reserved, x.incoming, x.on_order, x.promised, x.cover_days, x.source_excess, x.source_cover_days, x.reason
 		FROM jsonb_to_recordset($2::jsonb) AS x(kind text, variant_id bigint, location_id bigint, from_location_id bigint,
 			supplier_id bigint, quantity int, needed int, unit_cost text, currency text, pack_size int, min_order_qty int,
 			min_order_amount bigint, method text, forecast_per_day double precision, sigma double precision,
 			lead_time_days int, review_period_days int, safety_stock int, reorder_point int, order_up_to int, on_hand int,
-			reserved int, incoming int, cover_days double precision, source_excess int, source_cover_days double precision,
+			reserved int, incoming int, on_order int, promised int, cover_days double precision, source_excess int, source_cover_days double precision,
 			reason text)`, id, string(b))
 	if err != nil {
 		return fmt.Errorf("replenishment suggestions: %w", postgres.MapError(err))

@@ -26,7 +26,7 @@ import (
 type ConvertInput struct {
 	RunID int64
 	// SuggestionIDs are the suggestions to convert; none means every transfer and purchase
-	// suggestion of the run not converted yet.
+	// suggestion of the run (those converted already are reported, not made again).
 	SuggestionIDs []int64
 }
 
@@ -155,18 +155,19 @@ func (s *Service) Convert(ctx context.Context, in ConvertInput) (Conversion, err
 	return out, err
 }
 
-// selectSuggestions returns the suggestions of run named by ids (all convertible ones when
-// ids is empty), refusing ids of other runs and unsourced needs.
+// selectSuggestions returns the suggestions of run named by ids (every transfer and
+// purchase when ids is empty, converted or not, so that a retry sees the same selection),
+// refusing ids of other runs and unsourced needs.
 func selectSuggestions(run Run, ids []int64) ([]Suggestion, error) {
 	if len(ids) == 0 {
 		var out []Suggestion
 		for _, g := range run.Suggestions {
-			if g.Kind != Unsourced && !g.Converted() {
+			if g.Kind != Unsourced {
 				out = append(out, g)
 			}
 		}
 		if len(out) == 0 {
-			return nil, apperr.List{apperr.Invalid("suggestionIds", "run %d has no suggestion left to convert", run.ID)}
+			return nil, apperr.List{apperr.Invalid("suggestionIds", "run %d suggests no transfer or purchase", run.ID)}
 		}
 		return out, nil
 	}

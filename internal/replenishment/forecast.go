@@ -193,7 +193,7 @@ func FitHoltWinters(history []float64) HoltWintersModel {
 			for _, g := range hwGammas {
 				m := init
 				m.Alpha, m.Beta, m.Gamma = a, b, g
-				sse, n := m.run(history)
+				sse, n := m.run(history, bestSSE)
 				if sse < bestSSE {
 					bestSSE = sse
 					best = m
@@ -225,8 +225,9 @@ func hwInit(y []float64) HoltWintersModel {
 }
 
 // run updates m through y from its initial state and returns the sum of squared one-step
-// errors after the first week and how many there were.
-func (m *HoltWintersModel) run(y []float64) (float64, int) {
+// errors after the first week and how many there were. It stops early, with m incomplete,
+// once the sum reaches limit: that fit cannot be the best one.
+func (m *HoltWintersModel) run(y []float64, limit float64) (float64, int) {
 	var sse float64
 	n := 0
 	for t, v := range y {
@@ -236,6 +237,9 @@ func (m *HoltWintersModel) run(y []float64) (float64, int) {
 			e := v - (m.Level + m.Trend + s)
 			sse += e * e
 			n++
+			if sse >= limit {
+				return sse, n
+			}
 		}
 		level := m.Alpha*(v-s) + (1-m.Alpha)*(m.Level+m.Trend)
 		m.Trend = m.Beta*(level-m.Level) + (1-m.Beta)*m.Trend

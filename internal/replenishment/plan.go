@@ -36,6 +36,12 @@ type Stock struct {
 	Display int
 	// ManualReorderPoint is a reorder point a manager set by hand (0: none), also a floor.
 	ManualReorderPoint int
+	// OnOrder is what is decided but not yet incoming: units on draft or submitted
+	// purchase orders and on draft transfers to the location (so that converting
+	// suggestions and computing again does not suggest them twice).
+	OnOrder int
+	// Promised is what draft transfers will take from the location.
+	Promised int
 	// History is the daily sales, oldest first, up to yesterday.
 	History []float64
 }
@@ -66,6 +72,8 @@ type Explanation struct {
 	OnHand           int      `db:"on_hand" json:"on_hand"`
 	Reserved         int      `db:"reserved" json:"reserved"`
 	Incoming         int      `db:"incoming" json:"incoming"`
+	OnOrder          int      `db:"on_order" json:"on_order"`
+	Promised         int      `db:"promised" json:"promised"`
 	CoverDays        *float64 `db:"cover_days" json:"cover_days"`
 	SourceExcess     *int     `db:"source_excess" json:"source_excess"`
 	SourceCoverDays  *float64 `db:"source_cover_days" json:"source_cover_days"`
@@ -73,8 +81,10 @@ type Explanation struct {
 }
 
 // Position is the inventory position the policy compares with its reorder point: on hand
-// less reserved plus incoming.
-func (e Explanation) Position() int { return e.OnHand - e.Reserved + e.Incoming }
+// less reserved, plus incoming and on order, less promised.
+func (e Explanation) Position() int {
+	return e.OnHand - e.Reserved + e.Incoming + e.OnOrder - e.Promised
+}
 
 // Planned is a suggestion as planning makes it, before it is stored.
 type Planned struct {
@@ -99,6 +109,8 @@ type state struct {
 	excess   int
 }
 
+func (s *state) position() int { return s.OnHand - s.Reserved + s.Incoming + s.OnOrder - s.Promised }
+
 func (s *state) cover(units int) *float64 {
 	if s.perDay <= 0 {
 		return nil
@@ -111,16 +123,17 @@ func (s *state) explanation() Explanation {
 	return Explanation{Method: s.forecast.Method, ForecastPerDay: s.perDay, Sigma: s.forecast.Sigma,
 		LeadTimeDays: s.policy.LeadTimeDays, ReviewPeriodDays: s.policy.ReviewDays, SafetyStock: s.policy.SafetyStock,
 		ReorderPoint: s.policy.ReorderPoint, OrderUpTo: s.policy.OrderUpTo, OnHand: s.OnHand, Reserved: s.Reserved,
-		Incoming: s.Incoming, CoverDays: s.cover(s.OnHand - s.Reserved)}
+		Incoming: s.Incoming, OnOrder: s.OnOrder, Promised: s.Promised, CoverDays: s.cover(s.OnHand - s.Reserved)}
 }
 
 // PlanVariant plans one variant across its locations. Each location's demand is forecast
 // from its history over the lead time plus review period (the lead time is src's
 // supplier's, or p.DefaultLeadTimeDays when nothing sources the variant) and gives its
 // policy. A location at or below its reorder point needs its order-up-to level less its
-// position. Needs are served most urgent first (least cover): first by transfers from
-// locations with excess (on hand less reserved and display stock, and no more than their
-// position above their own order-up-to level), warehouses first and then the most cover;
+// position (on hand − reserved + incoming + on order − promised). Needs are served most
+// urgent first (least cover): first by transfers from locations with excess (on hand less
+// reserved, display stock and promised units, and no more than their position above their
+// own order-up-to level), warehouses first and then the most cover;
 // what remains is bought from src, rounded up to its packs and minimum, or left
 // Unsourced.
 func PlanVariant(variantID int64, stock []Stock, src *Source, p Params) []Planned {
@@ -134,11 +147,11 @@ func PlanVariant(variantID int64, stock []Stock, src *Source, p Params) []Planne
 		s.forecast = Predict(st.History, lead+p.ReviewDays)
 		s.policy = NewPolicy(s.forecast, lead, p.ReviewDays, p.ServiceLevel, max(st.Display, st.ManualReorderPoint))
 		s.perDay = s.forecast.PerDay(0)
-		position := st.OnHand - st.Reserved + st.Incoming
+		position := s.position()
 		if position <= s.policy.ReorderPoint {
 			s.need = max(0, s.policy.OrderUpTo-position)
 		} else {
-			s.excess = max(0, min(st.OnHand-st.Reserved-st.Display, position-s.policy.OrderUpTo))
+			s.excess = max(0, min(st.OnHand-st.Reserved-st.Display-st.Promised, position-s.policy.OrderUpTo))
 		}
 		states[i] = s
 	}
@@ -155,7 +168,7 @@ func PlanVariant(variantID int64, stock []Stock, src *Source, p Params) []Planne
 	for _, r := range receivers {
 		left := r.need
 		why := fmt.Sprintf("%s is at or below its reorder point (position %d ≤ %d) and needs %d to reach its order-up-to level %d.",
-			r.LocationCode, r.OnHand-r.Reserved+r.Incoming, r.policy.ReorderPoint, r.need, r.policy.OrderUpTo)
+			r.LocationCode, r.position(), r.policy.ReorderPoint, r.need, r.policy.OrderUpTo)
 		for _, d := range donors {
 			if left == 0 {
 				break

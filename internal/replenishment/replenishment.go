@@ -59,7 +59,7 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // NewService returns a Service on d that reads stock from inv and buys through buy.
 func NewService(d *sqlx.DB, inv *inventory.Service, buy *purchasing.Service, opts ...Option) *Service {
-	s := &Service{db: d, inv: inv, buy: buy, now: time.Now, batch: 500}
+	s := &Service{db: d, inv: inv, buy: buy, now: time.Now, batch: 1000}
 	for _, o := range opts {
 		o(s)
 	}
@@ -242,7 +242,7 @@ const suggestionColumns = `g.id, g.run_id, g.kind, g.variant_id, v.sku, v.title,
 	g.from_location_id, fl.code AS from_location_code, g.supplier_id, su.code AS supplier_code, su.name AS supplier_name,
 	g.quantity, g.needed, g.unit_cost, g.currency, g.pack_size, g.min_order_qty, g.min_order_amount, g.method,
 	g.forecast_per_day, g.sigma, g.lead_time_days, g.review_period_days, g.safety_stock, g.reorder_point, g.order_up_to,
-	g.on_hand, g.reserved, g.incoming, g.cover_days, g.source_excess, g.source_cover_days, g.reason, g.transfer_id,
+	g.on_hand, g.reserved, g.incoming, g.on_order, g.promised, g.cover_days, g.source_excess, g.source_cover_days, g.reason, g.transfer_id,
 	g.purchase_order_id, g.converted_at, g.converted_by`
 
 const suggestionFrom = ` FROM replenishment_suggestions g JOIN variants v ON v.id = g.variant_id

@@ -1,0 +1,171 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"atrium/internal/purchasing"
+	"atrium/internal/testdb"
+)
+
+// TestBrowserPurchasing drives buying in Chromium from the order to the shelf: the buyer
+// writes an order with the line editor (the supplier's code looked up, its cost filled
+// in, the totals live) and submits it; a manager rejects another order with a reason,
+// which its author then reads, and approves this one in place; the buyer sends it; the
+// warehouse receives it and sees its stock rise.
+func TestBrowserPurchasing(t *testing.T) {
+	t.Parallel()
+	a := newPurchasingApp(t)
+	wh := locationID(t, a.app, "WH-TAO")
+	browser := newBrowser(t)
+	errs := pageErrors(t, browser)
+	defer func() {
+		if got := errs(); len(got) > 0 {
+			t.Errorf("the pages logged errors (a script failed or the CSP blocked something):\n%s", strings.Join(got, "\n"))
+		}
+	}()
+	// signIn signs out whoever is signed in and signs login in on the way to path.
+	signIn := func(t *testing.T, login, path, ready string) {
+		t.Helper()
+		browse(t, browser,
+			chromedp.Navigate(a.srv.URL+"/admin/login"),
+			chromedp.WaitVisible(chromedp.CSS(`body`)),
+		)
+		if n := browserValue(t, browser, chromedp.Evaluate[int](`document.querySelectorAll('form[action="/admin/logout"]').length`)); n > 0 {
+			browse(t, browser,
+				chromedp.Click(chromedp.CSS(`form[action="/admin/logout"] button`)),
+				chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
+			)
+		}
+		browse(t, browser,
+			chromedp.Navigate(a.srv.URL+path),
+			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), login),
+			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(ready)),
+			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+		)
+	}
+	notReloaded := func(t *testing.T) {
+		t.Helper()
+		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
+			t.Fatalf("the page was reloaded (%q)", marker)
+		}
+	}
+	var id int64
+
+	runStep(t, "the buyer writes an order with the line editor and submits it", func(t *testing.T) {
+		signIn(t, "buyer", "/admin/purchasing/orders/new", `#po-line-code-0`)
+		browse(t, browser,
+			changeValue(`#po-supplier`, strconv.FormatInt(a.supplier.ID, 10)),
+			chromedp.SendKeys(chromedp.CSS(`#po-line-code-0`), "FG-100"+kb.Enter),
+			chromedp.WaitVisible(chromedp.CSS(`#po-line-0 .price-list`)),
+			chromedp.SendKeys(chromedp.CSS(`#po-line-qty-0`), "10"+kb.Tab),
+			chromedp.WaitVisible(chromedp.CSS(`#po-levels`)),
+			chromedp.Poll[chromedp.Void](`document.querySelector("#po-line-amount-0").textContent.includes("1,205")`),
+		)
+		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#po-line-0 .price-list`))); !strings.Contains(got, "NT$120.50") {
+			t.Fatalf("supplier cost %q", got)
+		}
+		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#po-total`))); !strings.Contains(got, "NT$1,205") {
+			t.Fatalf("total %q", got)
+		}
+		notReloaded(t)
+		browse(t, browser,
+			chromedp.Click(chromedp.CSS(`#submit-order`)),
+			chromedp.WaitVisible(chromedp.CSS(`#order-facts`)),
+		)
+		loc := browserValue(t, browser, chromedp.Location())
+		var err error
+		if id, err = strconv.ParseInt(loc[strings.LastIndex(loc, "/")+1:], 10, 64); err != nil {
+			t.Fatalf("after submitting: %s", loc)
+		}
+		d, err := a.svc.Order(system(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != purchasing.Submitted || len(d.Lines) != 1 || d.Lines[0].Quantity != 10 || d.Lines[0].SupplierSKU != "FG-100" {
+			t.Fatalf("order %s with %+v", d.Status, d.Lines)
+		}
+	})
+
+	runStep(t, "a manager rejects another order with a reason, in place", func(t *testing.T) {
+		signIn(t, "manager", purchaseOrderURL(a.submitted.ID), `#decision-form`)
+		browse(t, browser,
+			chromedp.SendKeys(chromedp.CSS(`#decision-comment`), "Ask for the spring price list first"),
+			chromedp.Click(chromedp.CSS(`#reject-order`)),
+			chromedp.WaitVisible(chromedp.CSS(`#rejection`)),
+		)
+		notReloaded(t)
+		if st := a.status(a.submitted.ID); st != purchasing.Rejected {
+			t.Fatalf("status %s", st)
+		}
+	})
+
+	runStep(t, "the manager approves the new order from the inbox, in place", func(t *testing.T) {
+		browse(t, browser,
+			chromedp.Navigate(a.srv.URL+purchaseApprovalsURL),
+			chromedp.Click(chromedp.CSS(`#inbox a[href="`+purchaseOrderURL(id)+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#decision-form`)),
+			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+			chromedp.SendKeys(chromedp.CSS(`#decision-comment`), "Agreed"),
+			chromedp.Click(chromedp.CSS(`#approve-order`)),
+			chromedp.WaitNotPresent(chromedp.CSS(`#decision-form`)),
+		)
+		notReloaded(t)
+		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#history`))); !strings.Contains(got, "Agreed") {
+			t.Fatalf("history %q", got)
+		}
+		if st := a.status(id); st != purchasing.Approved {
+			t.Fatalf("status %s", st)
+		}
+	})
+
+	runStep(t, "the author reads the reason of the rejection, and sends the approved order", func(t *testing.T) {
+		signIn(t, "buyer", purchaseOrderURL(a.submitted.ID), `#rejection`)
+		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#rejection`))); !strings.Contains(got, "Ask for the spring price list first") {
+			t.Fatalf("rejection %q", got)
+		}
+		browse(t, browser,
+			chromedp.Navigate(a.srv.URL+purchaseOrderURL(id)),
+			chromedp.WaitVisible(chromedp.CSS(`#send-form`)),
+			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+			chromedp.Click(chromedp.CSS(`#send-order`)),
+			chromedp.WaitNotPresent(chromedp.CSS(`#send-form`)),
+		)
+		notReloaded(t)
+		if st := a.status(id); st != purchasing.Sent {
+			t.Fatalf("status %s", st)
+		}
+	})
+
+	runStep(t, "the warehouse receives the goods and the stock rises", func(t *testing.T) {
+		before, v := level(t, a.app, wh, a.variant)
+		signIn(t, "fulfilment", receiveURL(id), `#rcv-code-0`)
+		browse(t, browser,
+			// A row for what was scanned (the prefilled row is left empty, so not recorded).
+			chromedp.Click(chromedp.CSS(`#add-receipt-row`)),
+			chromedp.WaitVisible(chromedp.CSS(`#rcv-code-1`)),
+			chromedp.SendKeys(chromedp.CSS(`#rcv-code-1`), *v.Barcode+kb.Enter),
+			chromedp.Poll[chromedp.Void](`document.querySelector("#receipt-row-1 .line-variant").textContent.includes("10 outstanding")`),
+			chromedp.SendKeys(chromedp.CSS(`#rcv-accepted-1`), "10"),
+			chromedp.Click(chromedp.CSS(`#record-receipt`)),
+			chromedp.WaitVisible(chromedp.CSS(`#receipt-result`)),
+		)
+		after, _ := level(t, a.app, wh, a.variant)
+		if after.OnHand != before.OnHand+10 || after.Incoming != before.Incoming-10 {
+			t.Fatalf("level %+v, before %+v", after, before)
+		}
+		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#receipt-result .on-hand`))); got != formatCount(after.OnHand) {
+			t.Fatalf("on hand shown %q, want %d", got, after.OnHand)
+		}
+		if st := a.status(id); st != purchasing.Received {
+			t.Fatalf("status %s", st)
+		}
+	})
+}

@@ -45,6 +45,8 @@ type purchaseLine struct {
 	Found      *purchasing.LinePreview
 	Currency   string
 	NoSupplier bool
+	// Product is the found variant's product title.
+	Product string
 }
 
 // readPurchaseOrderForm reads the editor from a form or query string.
@@ -122,6 +124,9 @@ type purchaseOrderEditor struct {
 	Preview   purchaseOrderPreview
 	// Order is the order being edited (nil for a new one).
 	Order *purchasing.Order
+	// NotSubmitted is true when the order was saved but its submission refused (Errors
+	// say why).
+	NotSubmitted bool
 }
 
 // Title is the page's heading.
@@ -203,7 +208,25 @@ func (s *server) purchaseOrderEditor(ctx context.Context, f purchaseOrderForm, f
 // wrong with the line goes to errs under l.Index (a missing quantity only once one is
 // typed).
 func (s *server) lookupPurchaseLine(ctx context.Context, supplierID int64, l *purchaseLine, errs *apperr.List) error {
-	l.Found, l.NoSupplier = nil, false
+	l.Found, l.NoSupplier, l.Product = nil, false, ""
+	if err := s.findPurchaseLine(ctx, supplierID, l, errs); err != nil || l.Found == nil {
+		return err
+	}
+	id := l.Found.VariantID
+	vs, err := s.Catalog.VariantsByIDs(ctx, []int64{id})
+	if err != nil {
+		return err
+	}
+	ps, err := s.Catalog.ProductsByIDs(ctx, []int64{vs[id].ProductID})
+	if err != nil {
+		return err
+	}
+	l.Product = ps[vs[id].ProductID].Title
+	return nil
+}
+
+// findPurchaseLine is lookupPurchaseLine without the product's title.
+func (s *server) findPurchaseLine(ctx context.Context, supplierID int64, l *purchaseLine, errs *apperr.List) error {
 	if l.Code == "" {
 		return nil
 	}
@@ -415,11 +438,13 @@ func (s *server) purchaseOrderSave(w http.ResponseWriter, r *http.Request, id in
 		}
 		current = &d.Order
 	}
+	notSubmitted := false
 	editor := func(fe formErrors) (templ.Component, error) {
 		e, err := s.purchaseOrderEditor(ctx, f, fe, current)
 		if err != nil {
 			return nil, err
 		}
+		e.NotSubmitted = notSubmitted
 		return purchaseOrderEditPage(e), nil
 	}
 	// Without JavaScript the line editor's buttons post here: add or remove a line.
@@ -461,7 +486,7 @@ func (s *server) purchaseOrderSave(w http.ResponseWriter, r *http.Request, id in
 	}
 	if _, err := s.Purchasing.Submit(ctx, o.ID, strings.TrimSpace(r.PostFormValue("comment"))); err != nil {
 		// Saved, but not submitted: the editor of the saved order says why.
-		f.ID, current = o.ID, &o
+		f.ID, current, notSubmitted = o.ID, &o, true
 		return s.formFailed(w, r, err, f.shows, editor)
 	}
 	return s.redirect(w, r, purchaseOrderURL(o.ID), flashPurchaseOrderSubmitted)

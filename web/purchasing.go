@@ -52,6 +52,7 @@ const (
 	flashSupplierSaved          = "supplier-saved"
 	flashSupplierItemSaved      = "supplier-item-saved"
 	flashSupplierItemRemoved    = "supplier-item-removed"
+	flashExchangeRateSet        = "exchange-rate-set"
 )
 
 // purchaseOrderFilter is the list's query string: status, supplier, receiving location,

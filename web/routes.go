@@ -130,6 +130,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /admin/purchasing/suppliers/{id}/edit", s.staff(canBuy, s.supplierEdit))
 	mux.Handle("POST /admin/purchasing/suppliers/{id}/items", s.staff(canBuy, s.supplierItemSave))
 	mux.Handle("POST /admin/purchasing/suppliers/{id}/items/{variant}/remove", s.staff(canBuy, s.supplierItemRemove))
+	mux.Handle("POST /admin/purchasing/suppliers/{id}/rate", s.staff(canSetRates, s.exchangeRateSet))
 	mux.Handle("GET /admin/purchasing/quotations", s.staff(canSeePurchasing, s.quotationList))
 	mux.Handle("GET /admin/purchasing/quotations/{id}", s.staff(canSeePurchasing, s.quotationShow))
 

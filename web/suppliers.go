@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/a-h/templ"
+	"github.com/shopspring/decimal"
 
+	"atrium/internal/actor"
 	"atrium/internal/apperr"
 	"atrium/internal/purchasing"
 )
@@ -197,7 +199,13 @@ type supplierPage struct {
 	Item       supplierItemForm
 	ItemErrors formErrors
 	Editing    bool
+	// RateTyped and RateErrors are the exchange rate form after a refusal.
+	RateTyped  string
+	RateErrors formErrors
 }
+
+// canSetRates is who records exchange rates (the service checks again).
+func canSetRates(a actor.Actor) bool { return a.HasRole(actor.Accountant, actor.Manager) }
 
 func (s *server) supplierPage(ctx context.Context, id int64) (supplierPage, error) {
 	var p supplierPage
@@ -219,6 +227,9 @@ func (s *server) supplierPage(ctx context.Context, id int64) (supplierPage, erro
 	}
 	if i := slices.IndexFunc(rates, func(r purchasing.ExchangeRate) bool { return r.Currency == p.Supplier.Currency }); i >= 0 {
 		p.Rate = &rates[i]
+	}
+	if p.CompanyCurrency, err = s.Catalog.Currency(ctx); err != nil {
+		return p, err
 	}
 	p.Item = supplierItemForm{Active: true}
 	return p, nil
@@ -316,4 +327,49 @@ func (s *server) supplierItemRemove(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	return s.redirect(w, r, supplierURL(id)+"#supplier-items", flashSupplierItemRemoved)
+}
+
+// exchangeRateSet records the rate of the supplier's currency, from its page.
+func (s *server) exchangeRateSet(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	sup, err := s.Purchasing.Supplier(ctx, id)
+	if err != nil {
+		return err
+	}
+	typed := strings.TrimSpace(r.PostFormValue("rate"))
+	rate, convErr := decimal.NewFromString(strings.ReplaceAll(typed, ",", ""))
+	if convErr != nil {
+		err = apperr.List{apperr.Invalid("rate", "enter what one %s is worth, e.g. 32.15", sup.Currency)}
+	} else {
+		_, err = s.Purchasing.SetExchangeRate(ctx, sup.Currency, rate)
+	}
+	if err != nil {
+		return s.formFailed(w, r, err, fieldSet("rate"), func(fe formErrors) (templ.Component, error) {
+			p, err := s.supplierPage(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			p.RateTyped, p.RateErrors = typed, fe
+			return supplierShowPage(p), nil
+		})
+	}
+	return s.redirect(w, r, supplierURL(id), flashExchangeRateSet)
+}
+
+// rateValue is the rate form's value: as typed after a refusal, else the recorded rate.
+func rateValue(p supplierPage) string {
+	switch {
+	case !p.RateErrors.Empty():
+		return p.RateTyped
+	case p.Rate != nil:
+		return p.Rate.Rate.String()
+	}
+	return ""
 }

@@ -121,6 +121,19 @@ func TestSupplierPages(t *testing.T) {
 		if got := buyer.get(supplierURL(usd)).byID("supplier-facts"); !strings.Contains(got, "1 USD = 32.15") {
 			t.Errorf("facts %q", got)
 		}
+		buyer.post(supplierURL(usd)+"/rate", url.Values{"rate": {"31"}}).wantStatus(http.StatusForbidden)
+		accountant := a.signedIn("accountant")
+		res := accountant.post(supplierURL(usd)+"/rate", url.Values{"rate": {"-3"}}).wantStatus(http.StatusUnprocessableEntity)
+		if got := res.byID("error-rate"); !strings.Contains(got, "above zero") {
+			t.Errorf("rate error %q", got)
+		}
+		if got := res.values("rate"); got[0] != "-3" {
+			t.Errorf("rate %v, want as typed", got)
+		}
+		accountant.post(supplierURL(usd)+"/rate", url.Values{"rate": {"31.9"}}).wantRedirect(supplierURL(usd))
+		if got := accountant.get(supplierURL(usd)).byID("supplier-facts"); !strings.Contains(got, "1 USD = 31.9 ") {
+			t.Errorf("facts after the new rate %q", got)
+		}
 	})
 
 	t.Run("the menu: buyers see buying, fulfilment staff only receiving", func(t *testing.T) {

@@ -372,9 +372,10 @@ type Deps struct {
 
 // Service is the order use cases.
 type Service struct {
-	db  *sqlx.DB
-	dep Deps
-	cfg Config
+	db      *sqlx.DB
+	dep     Deps
+	cfg     Config
+	hotPath *hotPath
 }
 
 // NewService returns a Service on d. A zero MaxAttempts or ShipToStoreDays in cfg takes
@@ -390,7 +391,7 @@ func NewService(d *sqlx.DB, deps Deps, cfg Config) *Service {
 	if deps.Payments == nil {
 		deps.Payments = ManualPayments{}
 	}
-	return &Service{db: d, dep: deps, cfg: cfg}
+	return &Service{db: d, dep: deps, cfg: cfg, hotPath: &hotPath{stmts: map[string]*sqlx.Stmt{}}}
 }
 
 // scanJSON decodes a jsonb column (NULL leaves dst as it is).

@@ -210,7 +210,7 @@ func (s *Service) read(ctx context.Context, r *request) (*basket, error) {
 // openLocations returns the open locations, from the cache when version is the one it
 // was loaded at (an empty version always reloads).
 func (s *Service) openLocations(ctx context.Context, version string) (map[int64]location.Location, error) {
-	h := s.hot()
+	h := s.hotPath
 	h.mu.Lock()
 	if version != "" && version == h.locationVersion {
 		locs := h.locations
@@ -721,21 +721,10 @@ type hotPath struct {
 	locations       map[int64]location.Location
 }
 
-// hotPaths holds each Service's hotPath (Service is declared with the domain types).
-var hotPaths sync.Map // *Service → *hotPath
-
-func (s *Service) hot() *hotPath {
-	if h, ok := hotPaths.Load(s); ok {
-		return h.(*hotPath)
-	}
-	h, _ := hotPaths.LoadOrStore(s, &hotPath{stmts: map[string]*sqlx.Stmt{}})
-	return h.(*hotPath)
-}
-
 // prepared returns query prepared on the service's database (prepared again, by
 // database/sql, on each connection that runs it).
 func (s *Service) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
-	h := s.hot()
+	h := s.hotPath
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if stmt, ok := h.stmts[query]; ok {

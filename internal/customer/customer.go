@@ -134,6 +134,9 @@ func Create(ctx context.Context, ext sqlx.ExtContext, n NewCustomer) (Customer, 
 		return c, apperr.Conflict("email", "an account with this email already exists; sign in instead").WithReason("DUPLICATE")
 	case postgres.IsUniqueViolation(err, "customers_phone_key"):
 		return c, apperr.Conflict("phone", "this phone number already belongs to a member; sign in or ask a store to link it").WithReason("DUPLICATE")
+	case postgres.IsUniqueViolation(err, "customer_identities_value_key"):
+		// Another member has this email or phone as a second identity (see identity.go).
+		return c, apperr.Conflict("email", "this email or phone already belongs to a member; sign in or ask a store to link it").WithReason("DUPLICATE")
 	case err != nil:
 		return c, fmt.Errorf("create customer: %w", err)
 	}

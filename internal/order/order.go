@@ -368,6 +368,7 @@ type Deps struct {
 	Payments PaymentProvider
 
 	StoreCredit CreditLedger // redeems STORE_CREDIT payments (internal/returns); nil refuses them
+	Points      Points       // credits loyalty points when an order is paid; nil earns none
 }
 
 // Service is the order use cases.

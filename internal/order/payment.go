@@ -16,6 +16,7 @@ import (
 
 	"atrium/internal/actor"
 	"atrium/internal/apperr"
+	"atrium/internal/loyalty"
 	"atrium/internal/money"
 	"atrium/internal/postgres"
 )
@@ -55,6 +56,12 @@ type ManualPayments struct{}
 // Confirm implements PaymentProvider.
 func (ManualPayments) Confirm(_ context.Context, p PaymentRequest) (Confirmation, error) {
 	return Confirmation{ProviderReference: p.Reference}, nil
+}
+
+// Points credits the loyalty points an order earns, in the transaction that makes it PAID
+// (internal/loyalty; idempotent per order).
+type Points interface {
+	AccrueForOrder(ctx context.Context, ext sqlx.ExtContext, orderID int64) (loyalty.Entry, error)
 }
 
 // CreditLedger is the customers' store credit (internal/returns implements it). A
@@ -205,7 +212,12 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (PaymentRe
 				return err
 			}
 		}
-		res.Order, err = applyPayment(ctx, tx, cur.Order, res.Payment)
+		if res.Order, err = applyPayment(ctx, tx, cur.Order, res.Payment); err != nil {
+			return err
+		}
+		if res.Order.PaymentStatus == Paid && res.Order.CustomerID != nil && s.dep.Points != nil {
+			_, err = s.dep.Points.AccrueForOrder(ctx, tx, res.Order.ID)
+		}
 		return err
 	})
 	if err != nil {

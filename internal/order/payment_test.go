@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"atrium/internal/apperr"
+	"atrium/internal/loyalty"
 	"atrium/internal/order"
 )
 
@@ -108,5 +109,44 @@ func TestOnlinePayment(t *testing.T) {
 	d := f.detail(t, o.ID)
 	if fresh != 1 || len(d.Payments) != 1 || d.Paid != o.Total || d.Status != order.Open {
 		t.Errorf("%d fresh results, payments %+v, order %+v: want one payment, paid, still open (not shipped)", fresh, d.Payments, d.Order)
+	}
+}
+
+// A member's till sale earns loyalty points when it becomes PAID, once, whatever the
+// retries; a guest's earns none.
+func TestPaidOrdersEarnPoints(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	points := loyalty.NewService(f.db)
+	f.deps.Points = points
+	svc := order.NewService(f.db, f.deps, order.DefaultConfig())
+	sku, _ := f.variant(t, 35000, map[string]int{"TPE-01": 5})
+	till := f.as("associate")
+	o := f.place(t, till, order.PlaceOrderInput{IdempotencyKey: newKey(), Channel: order.POS, LocationID: f.loc["TPE-01"].ID,
+		CustomerID: f.mei, Lines: []order.LineInput{line(sku, 2)}, Fulfilment: order.FulfilmentInput{Method: order.CarryOut}})
+	before, err := points.Summary(system, f.mei)
+	must(t, err)
+
+	half := order.PaymentInput{OrderID: o.ID, IdempotencyKey: newKey(), Method: order.Card, Amount: o.Total / 2, Reference: "slip 1"}
+	_, err = svc.RecordPayment(till, half)
+	must(t, err)
+	if s, err := points.Summary(system, f.mei); err != nil || s.Balance != before.Balance {
+		t.Fatalf("balance after a part payment = %+v, %v; want unchanged %d", s, err, before.Balance)
+	}
+	rest := order.PaymentInput{OrderID: o.ID, IdempotencyKey: newKey(), Method: order.Card, Amount: o.Total - o.Total/2, Reference: "slip 2"}
+	_, err = svc.RecordPayment(till, rest)
+	must(t, err)
+	_, err = svc.RecordPayment(till, rest) // a retry earns nothing more
+	must(t, err)
+	after, err := points.Summary(system, f.mei)
+	must(t, err)
+	// NT$700 at NT$100 a point (the demo's earn rule), times the member's tier multiplier (≥ 1).
+	if earned := after.Balance - before.Balance; earned < 7 {
+		t.Errorf("earned %d points on NT$700, want at least 7", earned)
+	}
+	var accruals int
+	must(t, f.db.Get(&accruals, `SELECT count(*) FROM loyalty_entries WHERE order_id = $1 AND kind = 'EARN'`, o.ID))
+	if accruals != 1 {
+		t.Errorf("%d accruals for the order, want 1", accruals)
 	}
 }

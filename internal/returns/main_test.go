@@ -16,6 +16,7 @@ import (
 	"atrium/internal/catalog"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/loyalty"
 	"atrium/internal/order"
 	"atrium/internal/promotion"
 	"atrium/internal/returns"
@@ -52,9 +53,11 @@ func newFixture(t testing.TB, cfg ...func(*returns.Config)) *fixture {
 	for _, fn := range cfg {
 		fn(&c)
 	}
-	f.svc = returns.NewService(d, returns.Deps{Stock: f.inv}, c)
+	points := loyalty.NewService(d)
+	f.svc = returns.NewService(d, returns.Deps{Stock: f.inv, Points: points}, c)
 	f.orders = order.NewService(d, order.Deps{Catalog: catalog.NewService(d), Stock: f.inv,
-		Locations: location.NewService(d), Coupons: promotion.NewService(d), StoreCredit: f.svc}, order.DefaultConfig())
+		Locations: location.NewService(d), Coupons: promotion.NewService(d), StoreCredit: f.svc, Points: points},
+		order.DefaultConfig())
 	locs, err := location.NewService(d).List(system, location.Filter{})
 	must(t, err)
 	for _, l := range locs {

@@ -284,6 +284,9 @@ func (s *Service) giveBack(ctx context.Context, tx *sqlx.Tx, in refundCall, o or
 	if err := audit.Record(ctx, tx, entry); err != nil {
 		return err
 	}
+	if err := s.reversePoints(ctx, tx, o.ID, r); err != nil {
+		return err
+	}
 	msg := fmt.Sprintf("Refunded %s for %s: %s.", money.Format(total, o.Currency), what, strings.Join(said, ", "))
 	if err := addEvent(ctx, tx, o.ID, "REFUNDED", msg, map[string]any{"returnId": returnID, "amount": total, "to": in.to}); err != nil {
 		return err
@@ -297,6 +300,21 @@ func (s *Service) giveBack(ctx context.Context, tx *sqlx.Tx, in refundCall, o or
 		}
 	}
 	return nil
+}
+
+// reversePoints takes back the loyalty points earned on what was just refunded: those of
+// the returned lines for a return, a share of the order's for cancelled goods.
+func (s *Service) reversePoints(ctx context.Context, tx sqlx.ExtContext, orderID int64, r *Return) error {
+	if s.dep.Points == nil {
+		return nil
+	}
+	var err error
+	if r != nil {
+		_, err = s.dep.Points.ReverseForReturn(ctx, tx, r.ID)
+	} else {
+		_, err = s.dep.Points.ReverseForRefunds(ctx, tx, orderID)
+	}
+	return err
 }
 
 // methodName says where a refund went, in a sentence.

@@ -22,6 +22,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"atrium/internal/inventory"
+	"atrium/internal/loyalty"
 	"atrium/internal/order"
 )
 
@@ -433,6 +434,15 @@ type Deps struct {
 	Stock Stock
 	// Refunder gives money back by card, online, cash; nil uses ManualRefunds.
 	Refunder Refunder
+	// Points takes back the loyalty points of refunded goods (internal/loyalty); nil
+	// leaves points alone.
+	Points Points
+}
+
+// Points is what refunds need from loyalty, in the refund's transaction.
+type Points interface {
+	ReverseForReturn(ctx context.Context, ext sqlx.ExtContext, returnID int64) (loyalty.Entry, error)
+	ReverseForRefunds(ctx context.Context, ext sqlx.ExtContext, orderID int64) (loyalty.Entry, error)
 }
 
 // Service is the returns, refunds and store credit use cases.

@@ -692,3 +692,25 @@ func TestConcurrentReturnsAndRefunds(t *testing.T) {
 	}
 	checkLedgers(t, f.db)
 }
+
+// A member earns points on a paid sale and gives back those of the goods they return once
+// refunded: half the goods, half the points.
+func TestRefundReversesPoints(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	sku, _ := f.variant(t, 100000, map[string]int{"TPE-01": 5})
+	d := f.sale(t, f.mei, order.Card, line(sku, 2))
+	var earned int64
+	must(t, f.db.Get(&earned, `SELECT points FROM loyalty_entries WHERE order_id = $1 AND kind = 'EARN'`, d.ID))
+	if earned <= 0 {
+		t.Fatalf("earned %d points on a paid member sale", earned)
+	}
+	r := f.create(t, "manager", "TPE-01", d, ret(d, 0, 1, returns.Restock))
+	_, err := f.svc.Refund(f.as("manager"), returns.RefundInput{IdempotencyKey: newKey(), ReturnID: r.ID, To: returns.ToOriginal})
+	must(t, err)
+	var reversed int64
+	must(t, f.db.Get(&reversed, `SELECT coalesce(sum(points), 0) FROM loyalty_entries WHERE order_id = $1 AND kind = 'REVERSE'`, d.ID))
+	if reversed != -earned/2 {
+		t.Errorf("reversed %d points after returning half the goods, want %d", reversed, -earned/2)
+	}
+}

@@ -36,6 +36,7 @@ import (
 	"atrium/internal/customer"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/loyalty"
 	"atrium/internal/notify"
 	"atrium/internal/observe"
 	"atrium/internal/order"
@@ -44,6 +45,7 @@ import (
 	"atrium/internal/postgres"
 	"atrium/internal/promotion"
 	"atrium/internal/purchasing"
+	"atrium/internal/replenishment"
 	"atrium/internal/returns"
 	"atrium/internal/staff"
 	"atrium/web"
@@ -220,9 +222,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 		customerSvc := customer.NewService(d)
 		staffSvc := staff.NewService(d, password.Default)
 		promotionSvc := promotion.NewService(d)
-		returnsSvc := returns.NewService(d, returns.Deps{Stock: inventorySvc}, returns.DefaultConfig())
+		purchasingSvc := purchasing.NewService(d)
+		loyaltySvc := loyalty.NewService(d)
+		returnsSvc := returns.NewService(d, returns.Deps{Stock: inventorySvc, Points: loyaltySvc}, returns.DefaultConfig())
 		orderSvc := order.NewService(d, order.Deps{Catalog: catalogSvc, Stock: inventorySvc, Locations: locationSvc,
-			Coupons: promotionSvc, StoreCredit: returnsSvc}, order.DefaultConfig())
+			Coupons: promotionSvc, StoreCredit: returnsSvc, Points: loyaltySvc}, order.DefaultConfig())
 		metrics := observe.NewMetrics(d.DB)
 		// One LISTEN connection feeds every stockChanged subscription of this server.
 		stockFeed := inventory.NewFeed(dsn)
@@ -243,7 +247,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 		mux.Handle("/admin/", web.NewHandler(web.Deps{
 			DB: d, Auth: authSvc, Catalog: catalogSvc, Locations: locationSvc, Staff: staffSvc,
 			Customers: customerSvc, Inventory: inventorySvc, Orders: orderSvc, Coupons: promotionSvc, Returns: returnsSvc, Log: log,
-			Purchasing:   purchasing.NewService(d),
+			Purchasing: purchasingSvc, Replenishment: replenishment.NewService(d, inventorySvc, purchasingSvc),
 			SecureCookie: cfg.Production || !isLoopback(cfg.Addr),
 		}))
 		mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
@@ -271,7 +275,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
-		go housekeeping(ctx, log, authSvc, inventorySvc)
+		go housekeeping(ctx, log, authSvc, inventorySvc, loyaltySvc)
 		go notify.NewDispatcher(d, mailer(cfg, log), log).Run(ctx, 5*time.Second)
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
@@ -304,12 +308,14 @@ func mailer(cfg config, log *slog.Logger) notify.Sender {
 }
 
 // housekeeping runs the periodic jobs once an hour (and at start): it moves expired lots
-// out of stock and removes expired tokens and old login attempts. Each job is safe with
-// several servers running it at once.
-func housekeeping(ctx context.Context, log *slog.Logger, a *auth.Service, inv *inventory.Service) {
+// out of stock, expires loyalty points past their date, removes expired tokens and old
+// login attempts, and once a day recalculates every member's tier from their rolling
+// spend. Each job is safe with several servers running it at once.
+func housekeeping(ctx context.Context, log *slog.Logger, a *auth.Service, inv *inventory.Service, points *loyalty.Service) {
 	sys := actor.SystemContext(ctx)
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
+	var tiersOn string
 	for {
 		if err := a.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: expired tokens", "err", err)
@@ -318,6 +324,19 @@ func housekeeping(ctx context.Context, log *slog.Logger, a *auth.Service, inv *i
 			log.Warn("housekeeping: expired lots", "err", err)
 		} else if n > 0 {
 			log.Info("housekeeping: expired lots moved out of stock", "units", n)
+		}
+		if expired, err := points.ExpireDue(sys, time.Now(), 200); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: loyalty points expiry", "err", err)
+		} else if len(expired) > 0 {
+			log.Info("housekeeping: loyalty points expired", "accounts", len(expired))
+		}
+		if today := time.Now().UTC().Format(time.DateOnly); today != tiersOn {
+			if changes, err := points.RecalculateAllTiers(sys, time.Now(), 200); err != nil && ctx.Err() == nil {
+				log.Warn("housekeeping: loyalty tiers", "err", err)
+			} else {
+				tiersOn = today
+				log.Info("housekeeping: loyalty tiers recalculated", "changed", len(changes))
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -22,10 +22,12 @@ import (
 	"atrium/internal/customer"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/loyalty"
 	"atrium/internal/order"
 	"atrium/internal/password"
 	"atrium/internal/promotion"
 	"atrium/internal/purchasing"
+	"atrium/internal/replenishment"
 	"atrium/internal/returns"
 	"atrium/internal/staff"
 	"atrium/internal/testdb"
@@ -51,8 +53,9 @@ func newApp(t *testing.T) *app {
 // testDeps wires the services as main.go does.
 func testDeps(db *sqlx.DB) Deps {
 	catalogSvc, locationSvc, inventorySvc := catalog.NewService(db), location.NewService(db), inventory.NewService(db)
-	promotionSvc := promotion.NewService(db)
-	returnsSvc := returns.NewService(db, returns.Deps{Stock: inventorySvc}, returns.DefaultConfig())
+	promotionSvc, purchasingSvc := promotion.NewService(db), purchasing.NewService(db)
+	loyaltySvc := loyalty.NewService(db)
+	returnsSvc := returns.NewService(db, returns.Deps{Stock: inventorySvc, Points: loyaltySvc}, returns.DefaultConfig())
 	return Deps{
 		DB:        db,
 		Auth:      auth.NewService(db, auth.Options{Password: password.Fast}),
@@ -62,10 +65,11 @@ func testDeps(db *sqlx.DB) Deps {
 		Customers: customer.NewService(db),
 		Inventory: inventorySvc,
 		Orders: order.NewService(db, order.Deps{Catalog: catalogSvc, Stock: inventorySvc, Locations: locationSvc,
-			Coupons: promotionSvc, StoreCredit: returnsSvc}, order.DefaultConfig()),
-		Coupons:    promotionSvc,
-		Returns:    returnsSvc,
-		Purchasing: purchasing.NewService(db),
+			Coupons: promotionSvc, StoreCredit: returnsSvc, Points: loyaltySvc}, order.DefaultConfig()),
+		Coupons:       promotionSvc,
+		Returns:       returnsSvc,
+		Purchasing:    purchasingSvc,
+		Replenishment: replenishment.NewService(db, inventorySvc, purchasingSvc),
 	}
 }
 

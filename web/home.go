@@ -15,6 +15,8 @@ type homeFigures struct {
 	Staff     int
 	Customers int
 	Stock     inventory.Totals
+	// Deliveries are the goods on their way to the viewer's home location.
+	Deliveries []expectedDelivery
 }
 
 func (s *server) home(w http.ResponseWriter, r *http.Request) error {
@@ -34,6 +36,9 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if f.Stock, err = s.Inventory.Totals(ctx); err != nil {
+		return err
+	}
+	if f.Deliveries, err = s.deliveriesExpected(ctx); err != nil {
 		return err
 	}
 	return s.page(w, r, http.StatusOK, homePage(f))

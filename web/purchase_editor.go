@@ -33,6 +33,8 @@ type purchaseOrderForm struct {
 	ID                                   int64
 	Supplier, Location, ExpectedOn, Note string
 	Lines                                []purchaseLine
+	// Key makes a new order's creation happen once (a double submit makes one draft).
+	Key string
 }
 
 // purchaseLine is a row of the line editor: code, quantity and unit cost as typed (an
@@ -52,7 +54,7 @@ type purchaseLine struct {
 // readPurchaseOrderForm reads the editor from a form or query string.
 func readPurchaseOrderForm(v url.Values) purchaseOrderForm {
 	f := purchaseOrderForm{Supplier: strings.TrimSpace(v.Get("supplierId")), Location: strings.TrimSpace(v.Get("locationId")),
-		ExpectedOn: strings.TrimSpace(v.Get("expectedOn")), Note: v.Get("note")}
+		ExpectedOn: strings.TrimSpace(v.Get("expectedOn")), Note: v.Get("note"), Key: strings.TrimSpace(v.Get("idempotencyKey"))}
 	qtys, costs := v["line_qty"], v["line_cost"]
 	for i, code := range v["line_code"] {
 		l := purchaseLine{Index: i, Code: strings.TrimSpace(code)}
@@ -311,7 +313,7 @@ func (s *server) previewPurchaseOrder(ctx context.Context, f purchaseOrderForm) 
 func (s *server) purchaseOrderNew(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	q := r.URL.Query()
-	f := purchaseOrderForm{Supplier: q.Get("supplier"), Lines: []purchaseLine{{}}}
+	f := purchaseOrderForm{Supplier: q.Get("supplier"), Lines: []purchaseLine{{}}, Key: newIdempotencyKey()}
 	// Buyers mostly stock the central warehouse; store staff their own store.
 	if home := actor.From(ctx).HomeLocationID; home != nil {
 		f.Location = strconv.FormatInt(*home, 10)
@@ -472,6 +474,7 @@ func (s *server) purchaseOrderSave(w http.ResponseWriter, r *http.Request, id in
 	var o purchasing.Order
 	if err == nil {
 		if id == 0 {
+			in.IdempotencyKey = f.Key
 			o, err = s.Purchasing.CreateOrder(ctx, in)
 		} else {
 			o, err = s.Purchasing.UpdateOrder(ctx, id, in)
@@ -483,6 +486,10 @@ func (s *server) purchaseOrderSave(w http.ResponseWriter, r *http.Request, id in
 	}
 	if r.PostFormValue("action") != "submit" {
 		return s.redirect(w, r, purchaseOrderURL(o.ID), flashPurchaseOrderSaved)
+	}
+	if id == 0 && o.Status != purchasing.Draft {
+		// A repeated submit of the new order's form: the first one saved and submitted it.
+		return s.redirect(w, r, purchaseOrderURL(o.ID), flashPurchaseOrderSubmitted)
 	}
 	if _, err := s.Purchasing.Submit(ctx, o.ID, strings.TrimSpace(r.PostFormValue("comment"))); err != nil {
 		// Saved, but not submitted: the editor of the saved order says why.

@@ -148,6 +148,30 @@ func TestPurchaseOrderEditor(t *testing.T) {
 		}
 	})
 
+	t.Run("a double submit of the new order makes one order", func(t *testing.T) {
+		key := buyer.get("/admin/purchasing/orders/new").wantStatus(http.StatusOK).values("idempotencyKey")
+		if len(key) != 1 || key[0] == "" {
+			t.Fatalf("the new order's form carries no key: %v", key)
+		}
+		for _, action := range []string{"draft", "submit"} {
+			t.Run(action, func(t *testing.T) {
+				f := a.orderForm(action, "FG-100", "30", "")
+				f.Set("idempotencyKey", key[0]+"-"+action)
+				first := orderIDOf(t, buyer.post("/admin/purchasing/orders", f).wantRedirect("/admin/purchasing/orders/*"))
+				second := orderIDOf(t, buyer.post("/admin/purchasing/orders", f).wantRedirect("/admin/purchasing/orders/*"))
+				if second != first {
+					t.Errorf("second submit made order %d, first %d", second, first)
+				}
+				if action == "submit" && a.status(first) != purchasing.Submitted {
+					t.Errorf("status %s, want SUBMITTED", a.status(first))
+				}
+			})
+		}
+		if again := buyer.get("/admin/purchasing/orders/new").values("idempotencyKey"); len(again) != 1 || again[0] == key[0] {
+			t.Errorf("a new form reuses the key %v", again)
+		}
+	})
+
 	t.Run("errors show on their row, blank rows left out, input kept", func(t *testing.T) {
 		f := a.orderForm("draft", "FG-100", "ten", "", "", "", "", "NOPE-2", "5", "")
 		res := buyer.post("/admin/purchasing/orders", f).wantStatus(http.StatusUnprocessableEntity)

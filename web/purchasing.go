@@ -22,8 +22,8 @@ import (
 // the actions its status allows the viewer (submit, approve or reject with a comment, send
 // to the supplier, cancel, close short), done in place by HTMX, and its PDF.
 //
-// The replenishment suggestions (draft orders proposed from the forecast) get their own
-// page under /admin/purchasing/suggestions, linked from the purchasing menu.
+// The replenishment suggestions (draft orders proposed from the forecast) have their own
+// page under /admin/purchasing/suggestions (suggestions.go), linked from the purchasing menu.
 
 const purchaseOrderPageSize = 25
 

@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"atrium/internal/purchasing"
+	"atrium/internal/replenishment"
 	"atrium/internal/testdb"
 )
 
@@ -166,6 +167,87 @@ func TestBrowserPurchasing(t *testing.T) {
 		}
 		if st := a.status(id); st != purchasing.Received {
 			t.Fatalf("status %s", st)
+		}
+	})
+}
+
+// TestBrowserSuggestionToOrder drives the buyer's way from a replenishment suggestion to a
+// draft purchase order in Chromium: compute the suggestions, keep one line ticked, convert
+// it in place and follow the link to the draft, then submit it for approval.
+func TestBrowserSuggestionToOrder(t *testing.T) {
+	t.Parallel()
+	a := newPurchasingApp(t)
+	tpe2 := suggestionNeed(t, a)
+	browser := newBrowser(t)
+	errs := pageErrors(t, browser)
+	defer func() {
+		if got := errs(); len(got) > 0 {
+			t.Errorf("the pages logged errors (a script failed or the CSP blocked something):\n%s", strings.Join(got, "\n"))
+		}
+	}()
+	var g replenishment.Suggestion
+
+	runStep(t, "the buyer computes the suggestions", func(t *testing.T) {
+		browse(t, browser,
+			chromedp.Navigate(a.srv.URL+suggestionsURL),
+			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "buyer"),
+			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#compute-suggestions`)),
+			chromedp.Click(chromedp.CSS(`#compute-suggestions`)),
+			chromedp.WaitVisible(chromedp.CSS(`#run-summary`)),
+		)
+		run, err := a.deps.Replenishment.LatestRun(staffContext(t, a.app, "buyer"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g = purchaseSuggestionFor(t, run, a.variant, tpe2)
+		row := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#suggestion-`+strconv.FormatInt(g.ID, 10))))
+		if !strings.Contains(row, g.SKU) || !strings.Contains(row, formatCount(g.OrderUpTo)) {
+			t.Fatalf("suggestion row %q", row)
+		}
+	})
+
+	var made int64
+	runStep(t, "she keeps one line ticked and converts it in place", func(t *testing.T) {
+		box := `#suggestion-` + strconv.FormatInt(g.ID, 10) + ` input[name="suggestion"]`
+		browse(t, browser,
+			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load";
+				document.querySelectorAll('input[name="suggestion"]').forEach(b => { b.checked = false })`),
+			chromedp.Click(chromedp.CSS(box)),
+			chromedp.Click(chromedp.CSS(`#convert-suggestions`)),
+			chromedp.WaitVisible(chromedp.CSS(`#conversion-result a.made-order`)),
+		)
+		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
+			t.Fatalf("the page was reloaded (%q)", marker)
+		}
+		if n := browserValue(t, browser, chromedp.Evaluate[int](`document.querySelectorAll('#conversion-result a.made-order').length`)); n != 1 {
+			t.Fatalf("%d orders made, want 1", n)
+		}
+		if err := a.db.Get(&made, `SELECT purchase_order_id FROM replenishment_suggestions WHERE id = $1`, g.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	runStep(t, "the draft is opened from the result and submitted for approval", func(t *testing.T) {
+		browse(t, browser,
+			chromedp.Click(chromedp.CSS(`#conversion-result a.made-order`)),
+			chromedp.WaitVisible(chromedp.CSS(`#submit-order`)),
+		)
+		if loc := browserValue(t, browser, chromedp.Location()); !strings.HasSuffix(loc, purchaseOrderURL(made)) {
+			t.Fatalf("at %s, want the order %d", loc, made)
+		}
+		browse(t, browser,
+			chromedp.Click(chromedp.CSS(`#submit-order`)),
+			chromedp.WaitNotPresent(chromedp.CSS(`#submit-order`)),
+		)
+		d, err := a.svc.Order(system(), made)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != purchasing.Submitted || d.LocationID != tpe2 || len(d.Lines) != 1 || d.Lines[0].Quantity != g.Quantity {
+			t.Fatalf("order %s to %d with %+v", d.Status, d.LocationID, d.Lines)
 		}
 	})
 }

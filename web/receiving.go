@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 
@@ -396,4 +397,78 @@ func outstandingUnits(o purchasing.Order) int {
 		n += l.Outstanding()
 	}
 	return n
+}
+
+// expectedDelivery is goods on their way to a location: a purchase order sent to its
+// supplier, or a transfer shipped from another location.
+type expectedDelivery struct {
+	// Name is the order's number or "Transfer 12"; From the supplier or the source.
+	Name, From string
+	// On is the expected arrival date (nil when none was given).
+	On    *time.Time
+	Units int
+	// URL is where the viewer follows it up ("" when they may not open it).
+	URL string
+}
+
+// deliveriesExpected lists what is on its way to the viewer's home location, soonest
+// first: the purchase orders sent (or partly received) for it and the transfers in transit
+// to it. Nil for staff without a home location; orders are left out for those who may not
+// see purchasing.
+func (s *server) deliveriesExpected(ctx context.Context) ([]expectedDelivery, error) {
+	a := actor.From(ctx)
+	if a.HomeLocationID == nil {
+		return nil, nil
+	}
+	home := *a.HomeLocationID
+	var out []expectedDelivery
+	page, err := s.Purchasing.Orders(ctx, purchasing.OrderFilter{LocationID: home,
+		Statuses: []purchasing.Status{purchasing.Sent, purchasing.PartiallyReceived}, First: purchasing.MaxPage})
+	switch {
+	case apperr.CodeOf(err) == apperr.CodeForbidden:
+	case err != nil:
+		return nil, err
+	default:
+		for _, o := range page.Orders {
+			d := expectedDelivery{Name: o.Number(), From: o.SupplierName, On: o.ExpectedOn, Units: outstandingUnits(o)}
+			if canSeeReceiving(a) {
+				d.URL = receiveURL(o.ID)
+			}
+			out = append(out, d)
+		}
+	}
+	transfers, err := s.Inventory.Transfers(ctx, inventory.TransferFilter{ToLocationID: &home,
+		Statuses: []string{inventory.TransferInTransit}, First: inventory.MaxPage})
+	if err != nil {
+		return nil, err
+	}
+	if len(transfers.Transfers) > 0 {
+		ix, err := s.locationIndex(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range transfers.Transfers {
+			d := expectedDelivery{Name: "Transfer " + strconv.FormatInt(t.ID, 10), From: ix.location(t.FromLocationID).Code,
+				On: t.ExpectedArrival}
+			for _, l := range t.Lines {
+				d.Units += l.Qty
+			}
+			if canUseStock(a) {
+				d.URL = transferURL(t.ID)
+			}
+			out = append(out, d)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y expectedDelivery) int {
+		switch {
+		case x.On == nil && y.On == nil:
+			return 0
+		case x.On == nil:
+			return 1
+		case y.On == nil:
+			return -1
+		}
+		return x.On.Compare(*y.On)
+	})
+	return out, nil
 }

@@ -3,11 +3,14 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
 
+	"atrium/internal/inventory"
 	"atrium/internal/purchasing"
 )
 
@@ -191,4 +194,55 @@ func TestGoodsReceiptLots(t *testing.T) {
 	if st := a.status(o.ID); st != purchasing.Received {
 		t.Errorf("status %s", st)
 	}
+}
+
+func TestDeliveriesExpectedOnHome(t *testing.T) {
+	t.Parallel()
+	a := newPurchasingApp(t)
+	o := a.sentOrder(t, a.variant, 7)
+	wh := locationID(t, a.app, "WH-TAO")
+	manager := staffContext(t, a.app, "manager")
+	l, v := demoLevel(t, a.app, "TPE-01", 3, 0)
+	tr, err := a.deps.Inventory.CreateTransfer(manager, inventory.TransferInput{IdempotencyKey: newIdempotencyKey(),
+		FromLocationID: l.LocationID, ToLocationID: wh, Lines: []inventory.TransferLineInput{{VariantID: v.ID, Qty: 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.deps.Inventory.ShipTransfer(manager, tr.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A draft transfer is not on its way yet.
+	draft, err := a.deps.Inventory.CreateTransfer(manager, inventory.TransferInput{IdempotencyKey: newIdempotencyKey(),
+		FromLocationID: l.LocationID, ToLocationID: wh, Lines: []inventory.TransferLineInput{{VariantID: v.ID, Qty: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("the warehouse's staff see the order and the transfer on their way", func(t *testing.T) {
+		res := a.signedIn("fulfilment").get("/admin/").wantStatus(http.StatusOK) // at WH-TAO
+		got := res.byID("deliveries-expected")
+		for _, want := range []string{o.Number(), a.supplier.Name, formatDate(*o.ExpectedOn), "7",
+			"Transfer " + strconv.FormatInt(tr.ID, 10), "TPE-01"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("deliveries %q lack %q", got, want)
+			}
+		}
+		if strings.Contains(got, "Transfer "+strconv.FormatInt(draft.ID, 10)) || strings.Contains(got, a.approved.Number()) {
+			t.Errorf("deliveries %q list a draft transfer or an order not sent", got)
+		}
+		if !slices.Contains(res.links(), receiveURL(o.ID)) || !slices.Contains(res.links(), transferURL(tr.ID)) {
+			t.Errorf("links %v lack the receipt and the transfer", res.links())
+		}
+	})
+	t.Run("a store with nothing coming says so", func(t *testing.T) {
+		res := a.signedIn("associate").get("/admin/").wantStatus(http.StatusOK)
+		if got := res.byID("deliveries-expected"); !strings.Contains(got, "Nothing is on its way") {
+			t.Errorf("deliveries %q", got)
+		}
+	})
+	t.Run("staff without a home location see no list", func(t *testing.T) {
+		if res := a.signedIn("buyer").get("/admin/").wantStatus(http.StatusOK); res.hasID("deliveries-expected") {
+			t.Error("the buyer (no home location) sees a deliveries list")
+		}
+	})
 }

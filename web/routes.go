@@ -121,7 +121,9 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /admin/purchasing/orders/{id}/pdf", s.staff(canSeePurchasing, s.purchaseOrderPDF))
 	mux.Handle("GET /admin/purchasing/approvals", s.staff(canSeePurchasing, s.purchaseApprovals))
 	mux.Handle("GET /admin/purchasing/receiving", s.staff(canSeeReceiving, s.receivingList))
-	// GET /admin/purchasing/suggestions: replenishment suggestions (issue 6), in the purchasing menu.
+	mux.Handle("GET /admin/purchasing/suggestions", s.staff(canBuy, s.suggestionsShow))
+	mux.Handle("POST /admin/purchasing/suggestions", s.staff(canBuy, s.suggestionsCompute))
+	mux.Handle("POST /admin/purchasing/suggestions/{id}/convert", s.staff(canBuy, s.suggestionsConvert))
 	mux.Handle("GET /admin/purchasing/suppliers", s.staff(canSeePurchasing, s.supplierList))
 	mux.Handle("GET /admin/purchasing/suppliers/new", s.staff(canBuy, s.supplierNew))
 	mux.Handle("POST /admin/purchasing/suppliers", s.staff(canBuy, s.supplierCreate))

@@ -23,6 +23,7 @@ import (
 	"atrium/internal/order"
 	"atrium/internal/promotion"
 	"atrium/internal/purchasing"
+	"atrium/internal/replenishment"
 	"atrium/internal/returns"
 	"atrium/internal/staff"
 )
@@ -41,6 +42,8 @@ type Deps struct {
 	Coupons    *promotion.Service
 	Returns    *returns.Service
 	Purchasing *purchasing.Service
+	// Replenishment computes and converts the buying suggestions.
+	Replenishment *replenishment.Service
 
 	Log *slog.Logger
 	// SecureCookie marks the session cookie Secure; true unless serving plain http on loopback.

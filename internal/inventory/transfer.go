@@ -89,14 +89,17 @@ type TransferLineInput struct {
 }
 
 // CreateTransfer records a DRAFT transfer; no stock moves until it ships. Idempotent by
-// key like Adjust. Managers and admins may create any transfer; associates and fulfilment
-// staff one from or to their home location.
+// key like Adjust. Managers, admins and buyers (who turn replenishment suggestions into
+// transfers) may draft any transfer; associates and fulfilment staff one from or to their
+// home location. Shipping and receiving keep their own rules.
 //
 // Errors: Unauthenticated, Forbidden, apperr.List of Invalid fields (lines.<i>.variantId,
 // ...) or Conflict on idempotencyKey.
 func (s *Service) CreateTransfer(ctx context.Context, in TransferInput) (Transfer, error) {
-	if err := authorizeAt(ctx, in.FromLocationID, in.ToLocationID); err != nil {
+	if a, err := actor.RequireStaff(ctx); err != nil {
 		return Transfer{}, err
+	} else if !CanDraftTransfer(a, in.FromLocationID, in.ToLocationID) {
+		return Transfer{}, apperr.Forbidden("you can draft a transfer only from or to your home location (buyers and managers draft any)")
 	}
 	if err := in.normalize(); err != nil {
 		return Transfer{}, err
@@ -144,6 +147,13 @@ func (s *Service) CreateTransfer(ctx context.Context, in TransferInput) (Transfe
 		return err
 	})
 	return t, err
+}
+
+// CanDraftTransfer reports whether a may draft (CreateTransfer) a transfer from one
+// location to another: a draft moves no stock, so buyers may plan any route, as managers
+// may; associates and fulfilment staff draft from or to their home location.
+func CanDraftTransfer(a actor.Actor, from, to int64) bool {
+	return a.HasRole(actor.Buyer) || CanMoveStockAt(a, from) || CanMoveStockAt(a, to)
 }
 
 func (in *TransferInput) normalize() error {

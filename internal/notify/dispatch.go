@@ -87,6 +87,9 @@ func (d *Dispatcher) DispatchDue(ctx context.Context) (int, error) {
 		FOR UPDATE SKIP LOCKED`, d.Batch); err != nil {
 		return 0, fmt.Errorf("claim notifications: %w", err)
 	}
+	if err := loadAttachments(ctx, tx, due); err != nil {
+		return 0, err
+	}
 	for _, n := range due {
 		if err := d.deliver(ctx, tx, n); err != nil {
 			return 0, err
@@ -122,6 +125,15 @@ func (d *Dispatcher) deliver(ctx context.Context, tx *sqlx.Tx, n Notification) e
 	return err
 }
 
+// attachmentNames lists n's attachments for a log line.
+func attachmentNames(n Notification) []string {
+	out := make([]string, len(n.Attachments))
+	for i, a := range n.Attachments {
+		out[i] = fmt.Sprintf("%s (%s, %d bytes)", a.Filename, a.ContentType, len(a.Data))
+	}
+	return out
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -136,6 +148,6 @@ type LogSender struct{ Log *slog.Logger }
 // Send implements Sender.
 func (s LogSender) Send(_ context.Context, n Notification) error {
 	s.Log.Info("notification (not sent: no mail server configured)", "id", n.ID, "kind", n.Kind,
-		"channel", n.Channel, "to", n.To, "subject", n.Subject, "body", n.Body)
+		"channel", n.Channel, "to", n.To, "subject", n.Subject, "body", n.Body, "attachments", attachmentNames(n))
 	return nil
 }

@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -27,6 +28,14 @@ func TestEnqueueValidatesAndDedupes(t *testing.T) {
 		"no recipient": {Kind: "PICKUP_READY", Body: "x"},
 		"no body":      {Kind: "PICKUP_READY", To: "a@example.com", Body: "  "},
 		"bad channel":  {Kind: "PICKUP_READY", To: "a@example.com", Body: "x", Channel: "FAX"},
+		"empty attachment": {Kind: "PURCHASE_ORDER", To: "a@example.com", Body: "x",
+			Attachments: []notify.Attachment{{Filename: "PO-1.pdf", ContentType: "application/pdf"}}},
+		"attachment without type": {Kind: "PURCHASE_ORDER", To: "a@example.com", Body: "x",
+			Attachments: []notify.Attachment{{Filename: "PO-1.pdf", Data: []byte("%PDF")}}},
+		"attachment name with a line break": {Kind: "PURCHASE_ORDER", To: "a@example.com", Body: "x",
+			Attachments: []notify.Attachment{{Filename: "PO\r\n.pdf", ContentType: "application/pdf", Data: []byte("%PDF")}}},
+		"attachment by SMS": {Kind: "PICKUP_READY", To: "+886912345678", Body: "x", Channel: notify.SMS,
+			Attachments: []notify.Attachment{{Filename: "a.pdf", ContentType: "application/pdf", Data: []byte("%PDF")}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := notify.Enqueue(ctx, db, m); err == nil {
@@ -172,3 +181,58 @@ func TestDispatchersShareTheOutbox(t *testing.T) {
 type counting struct{ n atomic.Int32 }
 
 func (c *counting) Send(context.Context, notify.Notification) error { c.n.Add(1); return nil }
+
+func TestAttachmentsTravelWithTheMessage(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	sink := smtpsink.Start(t)
+	// Bytes of every value, longer than a base64 line, so encoding and line breaks are tested.
+	pdf := []byte("%PDF-1.4\n")
+	for i := range 600 {
+		pdf = append(pdf, byte(i))
+	}
+	m := notify.Message{Kind: "PURCHASE_ORDER", To: "orders@formosa.example", Subject: "Purchase order PO-000042",
+		Body: "Please supply the attached order.\nThank you.", Reference: "PO:42", DedupeKey: "PO:42:SENT",
+		Attachments: []notify.Attachment{
+			{Filename: "PO-000042.pdf", ContentType: "application/pdf", Data: pdf},
+			{Filename: "訂單 42.txt", ContentType: "text/plain", Data: []byte("line 1\r\nline 2\r\n")},
+		}}
+	first, err := notify.Enqueue(ctx, db, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("a deduplicated message keeps one set of attachments", func(t *testing.T) {
+		again, err := notify.Enqueue(ctx, db, m)
+		if err != nil || again != first {
+			t.Fatalf("again = %d, %v", again, err)
+		}
+		ns, err := notify.ByReference(ctx, db, "PO:42")
+		if err != nil || len(ns) != 1 || len(ns[0].Attachments) != 2 || ns[0].Attachments[0].Filename != "PO-000042.pdf" {
+			t.Fatalf("stored = %+v, %v", ns, err)
+		}
+	})
+	t.Run("the recipient gets the body and the files", func(t *testing.T) {
+		d := notify.NewDispatcher(db, notify.SMTPSender{Addr: sink.Addr(), From: "Atrium <shop@example.com>"}, quiet)
+		if n, err := d.DispatchDue(ctx); err != nil || n != 1 {
+			t.Fatalf("dispatch = %d, %v", n, err)
+		}
+		mails := sink.Mails()
+		if len(mails) != 1 {
+			t.Fatalf("%d mails", len(mails))
+		}
+		got := mails[0]
+		if !strings.HasPrefix(got.Header.Get("Content-Type"), "multipart/mixed") || got.Body != m.Body {
+			t.Errorf("content type %q, body %q", got.Header.Get("Content-Type"), got.Body)
+		}
+		if len(got.Attachments) != 2 {
+			t.Fatalf("attachments %+v", got.Attachments)
+		}
+		for i, want := range m.Attachments {
+			a := got.Attachments[i]
+			if a.Filename != want.Filename || a.ContentType != want.ContentType || !bytes.Equal(a.Data, want.Data) {
+				t.Errorf("attachment %d = %s %s (%d bytes), want %s %s (%d bytes)", i, a.Filename, a.ContentType, len(a.Data),
+					want.Filename, want.ContentType, len(want.Data))
+			}
+		}
+	})
+}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
@@ -70,7 +73,8 @@ func (s SMTPSender) Send(ctx context.Context, n Notification) error {
 	return err
 }
 
-// compose writes an RFC 5322 plain-text message, UTF-8, quoted-printable.
+// compose writes an RFC 5322 message, UTF-8: the body as quoted-printable plain text, or,
+// with attachments, a multipart/mixed message of the body and each file in base64.
 func compose(from, to *mail.Address, n Notification, now time.Time) ([]byte, error) {
 	var b bytes.Buffer
 	id := make([]byte, 12)
@@ -83,19 +87,64 @@ func compose(from, to *mail.Address, n Notification, now time.Time) ([]byte, err
 		{"Date", now.Format(time.RFC1123Z)},
 		{"Message-ID", fmt.Sprintf("<%x.%d@%s>", id, n.ID, domain)},
 		{"MIME-Version", "1.0"},
-		{"Content-Type", `text/plain; charset="utf-8"`},
-		{"Content-Transfer-Encoding", "quoted-printable"},
 	}
 	for _, h := range header {
 		fmt.Fprintf(&b, "%s: %s\r\n", h.k, h.v)
 	}
-	b.WriteString("\r\n")
-	w := quotedprintable.NewWriter(&b)
-	if _, err := w.Write([]byte(strings.ReplaceAll(n.Body, "\n", "\r\n"))); err != nil {
+	if len(n.Attachments) == 0 {
+		b.WriteString("Content-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+		if err := writeText(&b, n.Body); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
+	mw := multipart.NewWriter(&b)
+	fmt.Fprintf(&b, "Content-Type: %s\r\n\r\n", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()}))
+	part, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {`text/plain; charset="utf-8"`},
+		"Content-Transfer-Encoding": {"quoted-printable"}})
+	if err != nil {
 		return nil, err
 	}
-	if err := w.Close(); err != nil {
+	if err := writeText(part, n.Body); err != nil {
+		return nil, err
+	}
+	for _, a := range n.Attachments {
+		part, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {mime.FormatMediaType(a.ContentType, map[string]string{"name": a.Filename})},
+			"Content-Disposition":       {mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename})},
+			"Content-Transfer-Encoding": {"base64"},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := writeBase64(part, a.Data); err != nil {
+			return nil, err
+		}
+	}
+	if err := mw.Close(); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// writeText writes body quoted-printable with CRLF line ends.
+func writeText(w io.Writer, body string) error {
+	qp := quotedprintable.NewWriter(w)
+	if _, err := qp.Write([]byte(strings.ReplaceAll(body, "\n", "\r\n"))); err != nil {
+		return err
+	}
+	return qp.Close()
+}
+
+// writeBase64 writes data in base64 lines of 76 characters (RFC 2045).
+func writeBase64(w io.Writer, data []byte) error {
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 0 {
+		n := min(76, len(enc))
+		if _, err := io.WriteString(w, enc[:n]+"\r\n"); err != nil {
+			return err
+		}
+		enc = enc[n:]
+	}
+	return nil
 }

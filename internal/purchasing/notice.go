@@ -135,10 +135,16 @@ func (s *Service) mailSupplier(ctx context.Context, ext sqlx.ExtContext, o Order
 	if o.Note != "" {
 		fmt.Fprintf(&b, "\n%s\n", o.Note)
 	}
-	fmt.Fprintf(&b, "\nPlease quote %s on your delivery note and invoice.\n", o.Number())
+	fmt.Fprintf(&b, "\nPlease quote %s on your delivery note and invoice.\nThe order is attached as a PDF.\n", o.Number())
+	// The PDF is drawn as the order stands once sent (approved: no "not valid" mark).
+	pdf, err := renderOrderPDF(ctx, ext, o, s.pdfFont)
+	if err != nil {
+		return false, fmt.Errorf("purchase order PDF: %w", err)
+	}
 	_, err = notify.Enqueue(ctx, ext, notify.Message{Kind: KindPurchaseOrder, To: sup.Email,
 		Subject: fmt.Sprintf("Purchase order %s from %s", o.Number(), company), Body: b.String(),
-		Reference: reference(o.ID), DedupeKey: reference(o.ID) + ":SENT"})
+		Reference: reference(o.ID), DedupeKey: reference(o.ID) + ":SENT",
+		Attachments: []notify.Attachment{{Filename: o.Number() + ".pdf", ContentType: "application/pdf", Data: pdf}}})
 	return err == nil, err
 }
 

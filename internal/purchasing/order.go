@@ -122,7 +122,15 @@ type OrderInput struct {
 	ExpectedOn *time.Time
 	Note       string
 	Lines      []LineInput
+	// IdempotencyKey, when set (CreateOrder only), makes the creation happen once: a second
+	// CreateOrder with the same key returns the order the first made (a double submit, a
+	// retry after a lost answer), whoever retries; the key names one order for good.
+	IdempotencyKey string
 }
+
+// ReasonKeyReused: an idempotency key already named an order for another supplier or
+// location.
+const ReasonKeyReused = "IDEMPOTENCY_KEY_REUSED"
 
 // LineInput is one line of an order. The variant is named by VariantID or by Code: our
 // SKU, a barcode, or the supplier's SKU.
@@ -144,9 +152,11 @@ type resolvedLine struct {
 
 // CreateOrder records a DRAFT purchase order by the acting buyer. Quantities must respect
 // the supplier item's pack size and minimum order quantity; a unit cost not given is the
-// supplier item's. Buyers, managers and admins. Errors: Unauthenticated, Forbidden,
-// apperr.List (supplierId, locationId, expectedOn, lines.<i>.quantity with reason
-// PACK_SIZE or MINIMUM_ORDER_QUANTITY, lines.<i>.unitCost, ...).
+// supplier item's. With an IdempotencyKey it is done once: a retry returns the order the
+// first call made. Buyers, managers and admins. Errors: Unauthenticated, Forbidden,
+// apperr.List (supplierId, locationId, expectedOn, idempotencyKey, lines.<i>.quantity
+// with reason PACK_SIZE or MINIMUM_ORDER_QUANTITY, lines.<i>.unitCost, ...), Conflict
+// (idempotencyKey with reason IDEMPOTENCY_KEY_REUSED).
 func (s *Service) CreateOrder(ctx context.Context, in OrderInput) (Order, error) {
 	a, err := actor.RequireStaff(ctx, buyers...)
 	if err != nil {
@@ -155,12 +165,44 @@ func (s *Service) CreateOrder(ctx context.Context, in OrderInput) (Order, error)
 	if a.ID == 0 {
 		return Order{}, apperr.Forbidden("a purchase order is written by a staff member")
 	}
+	in.IdempotencyKey = strings.TrimSpace(in.IdempotencyKey)
+	if n := len(in.IdempotencyKey); n > 200 {
+		return Order{}, apperr.List{apperr.Invalid("idempotencyKey", "the key has %d characters: use at most 200", n)}
+	}
 	var o Order
 	err = postgres.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if o, err = orderByKey(ctx, tx, in); err != nil || o.ID != 0 {
+			return err
+		}
 		o, err = s.createOrder(ctx, tx, a, in, "")
 		return err
 	})
 	return o, err
+}
+
+// orderByKey returns the order created earlier with in's key (zero without key or order),
+// refusing a key that named an order for another supplier or location.
+func orderByKey(ctx context.Context, tx *sqlx.Tx, in OrderInput) (Order, error) {
+	if in.IdempotencyKey == "" {
+		return Order{}, nil
+	}
+	var id int64
+	err := tx.GetContext(ctx, &id, `SELECT id FROM purchase_orders WHERE idempotency_key = $1`, in.IdempotencyKey)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Order{}, nil
+	}
+	if err != nil {
+		return Order{}, fmt.Errorf("order by key: %w", err)
+	}
+	o, err := loadOrder(ctx, tx, id, false)
+	if err != nil {
+		return Order{}, err
+	}
+	if o.SupplierID != in.SupplierID || o.LocationID != in.LocationID {
+		return Order{}, apperr.Conflict("idempotencyKey", "this key was used for %s to %s: use a new key for another order",
+			o.Number(), o.SupplierName).WithReason(ReasonKeyReused)
+	}
+	return o, nil
 }
 
 // createOrder writes a DRAFT order by a in tx, with comment on its first history row.
@@ -169,10 +211,20 @@ func (s *Service) createOrder(ctx context.Context, tx *sqlx.Tx, a actor.Actor, i
 	if err != nil {
 		return Order{}, err
 	}
+	var key *string
+	if in.IdempotencyKey != "" {
+		key = &in.IdempotencyKey
+	}
 	var id int64
-	err = tx.GetContext(ctx, &id, `INSERT INTO purchase_orders (supplier_id, location_id, currency, expected_on, note, created_by)
-		VALUES ($1, $2, $3, $4::date, $5, $6) RETURNING id`,
-		in.SupplierID, in.LocationID, sup.Currency, dateArg(in.ExpectedOn), in.Note, a.ID)
+	// A concurrent call with the same key waits for the first, then inserts nothing.
+	err = tx.GetContext(ctx, &id, `INSERT INTO purchase_orders (supplier_id, location_id, currency, expected_on, note, created_by,
+			idempotency_key)
+		VALUES ($1, $2, $3, $4::date, $5, $6, $7)
+		ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
+		in.SupplierID, in.LocationID, sup.Currency, dateArg(in.ExpectedOn), in.Note, a.ID, key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return orderByKey(ctx, tx, in)
+	}
 	if err != nil {
 		return Order{}, postgres.MapError(err)
 	}

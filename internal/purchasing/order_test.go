@@ -3,11 +3,13 @@ package purchasing_test
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/shopspring/decimal"
 
 	"atrium/internal/actor"
+	"atrium/internal/apperr"
 	"atrium/internal/purchasing"
 )
 
@@ -454,4 +456,74 @@ func TestPreviewOrder(t *testing.T) {
 // minorTotal is qty × cost in TWD minor units.
 func minorTotal(qty int64, cost string) int64 {
 	return decimal.NewFromInt(qty).Mul(decimal.RequireFromString(cost)).Shift(2).IntPart()
+}
+
+func TestCreateOrderIdempotencyKey(t *testing.T) {
+	f := newFixture(t)
+	f.db.SetMaxOpenConns(10)
+	tee, _ := f.variant(t, f.apparel)
+	f.item(t, f.supplier.ID, tee, "100", 1, 1)
+	count := func() int {
+		t.Helper()
+		var n int
+		must(t, f.db.Get(&n, `SELECT count(*) FROM purchase_orders WHERE supplier_id = $1`, f.supplier.ID))
+		return n
+	}
+	in := purchasing.OrderInput{SupplierID: f.supplier.ID, LocationID: f.loc["WH-TAO"], Lines: []purchasing.LineInput{line(tee, 5)},
+		IdempotencyKey: "editor-key-1"}
+
+	var first purchasing.Order
+	t.Run("a retry returns the first order", func(t *testing.T) {
+		var err error
+		first, err = f.svc.CreateOrder(f.as("buyer"), in)
+		must(t, err)
+		again, err := f.svc.CreateOrder(f.as("buyer"), in)
+		must(t, err)
+		if again.ID != first.ID || count() != 1 {
+			t.Errorf("retry made order %d (first %d), %d orders", again.ID, first.ID, count())
+		}
+	})
+	t.Run("the key cannot name an order elsewhere", func(t *testing.T) {
+		other := in
+		other.LocationID = f.loc["TPE-01"]
+		_, err := f.svc.CreateOrder(f.as("buyer"), other)
+		if e, ok := apperr.As(err); !ok || e.Reason != purchasing.ReasonKeyReused {
+			t.Errorf("err %v, want %s", err, purchasing.ReasonKeyReused)
+		}
+	})
+	t.Run("without a key every call makes an order", func(t *testing.T) {
+		plain := in
+		plain.IdempotencyKey = ""
+		before := count()
+		for range 2 {
+			_, err := f.svc.CreateOrder(f.as("buyer"), plain)
+			must(t, err)
+		}
+		if count() != before+2 {
+			t.Errorf("%d orders made, want 2", count()-before)
+		}
+	})
+	t.Run("a double submit at the same time makes one order", func(t *testing.T) {
+		race := in
+		race.IdempotencyKey = "double-click"
+		before := count()
+		ids := make([]int64, 5)
+		errs := make([]error, 5)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Go(func() {
+				o, err := f.svc.CreateOrder(f.as("buyer"), race)
+				ids[i], errs[i] = o.ID, err
+			})
+		}
+		wg.Wait()
+		for i := range ids {
+			if errs[i] != nil || ids[i] != ids[0] {
+				t.Errorf("call %d: order %d, err %v (first %d)", i, ids[i], errs[i], ids[0])
+			}
+		}
+		if count() != before+1 {
+			t.Errorf("%d orders made, want 1", count()-before)
+		}
+	})
 }

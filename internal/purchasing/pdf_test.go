@@ -3,13 +3,17 @@ package purchasing_test
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"atrium/internal/notify"
+	"atrium/internal/notify/smtpsink"
 	"atrium/internal/purchasing"
 )
 
@@ -137,4 +141,46 @@ func TestOrderPDF(t *testing.T) {
 func exec(f *fixture, query string, args ...any) error {
 	_, err := f.db.Exec(query, args...)
 	return err
+}
+
+// TestSupplierReceivesThePDF sends an order and delivers the outbox through a real SMTP
+// conversation: the supplier's mail carries the order's PDF, as the buyer downloads it.
+func TestSupplierReceivesThePDF(t *testing.T) {
+	f := newFixture(t)
+	tee, _ := f.variant(t, f.apparel)
+	f.item(t, f.supplier.ID, tee, "100", 1, 1)
+	o := f.sent(t, "WH-TAO", line(tee, 12))
+	sink := smtpsink.Start(t)
+	d := notify.NewDispatcher(f.db, notify.SMTPSender{Addr: sink.Addr(), From: "Atrium <buying@atrium.example.com>"},
+		slog.New(slog.DiscardHandler))
+	for {
+		n, err := d.DispatchDue(context.Background())
+		must(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	var mail *smtpsink.Mail
+	for _, m := range sink.Mails() {
+		if len(m.To) == 1 && m.To[0] == "orders@formosa.example" {
+			mail = &m
+		}
+	}
+	if mail == nil {
+		t.Fatalf("the supplier got no mail; the sink has %d", len(sink.Mails()))
+	}
+	if !strings.Contains(mail.Body, o.Number()) || !strings.Contains(mail.Body, "attached as a PDF") {
+		t.Errorf("body %q", mail.Body)
+	}
+	if len(mail.Attachments) != 1 {
+		t.Fatalf("attachments %+v, want the order's PDF", mail.Attachments)
+	}
+	a := mail.Attachments[0]
+	if a.Filename != o.Number()+".pdf" || a.ContentType != "application/pdf" || !bytes.HasPrefix(a.Data, []byte("%PDF-")) {
+		t.Errorf("attachment %s %s starting %q", a.Filename, a.ContentType, a.Data[:min(8, len(a.Data))])
+	}
+	text := pdfText(t, a.Data)
+	if !strings.Contains(text, o.Number()) || strings.Contains(text, "NOT VALID FOR SUPPLY") {
+		t.Errorf("the attached PDF reads %q", text)
+	}
 }

@@ -1,6 +1,8 @@
 package purchasing_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"atrium/internal/actor"
+	"atrium/internal/apperr"
 	"atrium/internal/purchasing"
 )
 
@@ -284,6 +287,53 @@ func TestApprovalRuleValidation(t *testing.T) {
 		must(t, err)
 		if len(d.Approvals) != 1 {
 			t.Errorf("%d levels, want 1", len(d.Approvals))
+		}
+	})
+}
+
+func TestSuppliersOfVariants(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.variant(t, f.apparel)
+	b, _ := f.variant(t, f.apparel)
+	none, _ := f.variant(t, f.apparel)
+	cheap, err := f.svc.CreateSupplier(f.as("buyer"), purchasing.SupplierInput{Code: "SUP-CHEAP", Name: "Cheap Knits",
+		Currency: "TWD", PaymentTerms: purchasing.PaymentTerms{Days: 30}, Active: true})
+	must(t, err)
+	f.item(t, f.supplier.ID, a, "100", 1, 1)
+	f.item(t, cheap.ID, a, "80", 1, 1)
+	f.item(t, f.supplier.ID, b, "50", 1, 1)
+	got, err := f.svc.SuppliersOfVariants(f.as("buyer"), []int64{a, b, none})
+	must(t, err)
+	summary := func(items []purchasing.SupplierItem) string {
+		var out []string
+		for _, it := range items {
+			out = append(out, fmt.Sprintf("%d:%s", it.SupplierID, it.UnitCost))
+		}
+		return strings.Join(out, ", ")
+	}
+	for _, tt := range []struct {
+		name    string
+		variant int64
+		want    string
+	}{
+		{"cheapest first", a, fmt.Sprintf("%d:80, %d:100", cheap.ID, f.supplier.ID)},
+		{"one supplier", b, fmt.Sprintf("%d:50", f.supplier.ID)},
+		{"nobody sells it", none, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if s := summary(got[tt.variant]); s != tt.want {
+				t.Errorf("got %q, want %q", s, tt.want)
+			}
+			one, err := f.svc.SuppliersOfVariant(f.as("buyer"), tt.variant)
+			must(t, err)
+			if summary(one) != tt.want {
+				t.Errorf("SuppliersOfVariant disagrees: %q", summary(one))
+			}
+		})
+	}
+	t.Run("signed out, supplier terms are not shown", func(t *testing.T) {
+		if _, err := f.svc.SuppliersOfVariants(context.Background(), []int64{a}); apperr.CodeOf(err) != apperr.CodeUnauthenticated {
+			t.Errorf("err %v, want Unauthenticated", err)
 		}
 	})
 }

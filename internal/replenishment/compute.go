@@ -3,7 +3,6 @@ package replenishment
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -177,12 +176,21 @@ func (s *Service) pending(ctx context.Context) (onOrder, promised map[inventory.
 }
 
 // planAll plans the variants of batch that have inputs, on a few workers (fitting the
-// forecasts is CPU work, asking for suppliers a round trip each), and returns the
-// suggestions in the order of batch.
+// forecasts is CPU work), with the suppliers of all of them read in one query, and returns
+// the suggestions in the order of batch.
 func (s *Service) planAll(ctx context.Context, batch []int64, inputs [][]Stock, suppliers map[int64]purchasing.Supplier,
 	p Params) ([]Planned, error) {
+	var wanted []int64
+	for i, vid := range batch {
+		if inputs[i] != nil {
+			wanted = append(wanted, vid)
+		}
+	}
+	items, err := s.buy.SuppliersOfVariants(ctx, wanted)
+	if err != nil {
+		return nil, err
+	}
 	results := make([][]Planned, len(batch))
-	errs := make([]error, len(batch))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range max(2, 2*runtime.GOMAXPROCS(0)) {
@@ -190,12 +198,7 @@ func (s *Service) planAll(ctx context.Context, batch []int64, inputs [][]Stock, 
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				src, err := s.source(ctx, batch[i], suppliers)
-				if err != nil {
-					errs[i] = err
-					continue
-				}
-				results[i] = PlanVariant(batch[i], inputs[i], src, p)
+				results[i] = PlanVariant(batch[i], inputs[i], source(items[batch[i]], suppliers), p)
 			}
 		}()
 	}
@@ -206,9 +209,6 @@ func (s *Service) planAll(ctx context.Context, batch []int64, inputs [][]Stock, 
 	}
 	close(next)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
 	var out []Planned
 	for _, r := range results {
 		out = append(out, r...)
@@ -216,18 +216,15 @@ func (s *Service) planAll(ctx context.Context, batch []int64, inputs [][]Stock, 
 	return out, nil
 }
 
-// source is the cheapest active supplier of variant vid (nil when none).
-func (s *Service) source(ctx context.Context, vid int64, suppliers map[int64]purchasing.Supplier) (*Source, error) {
-	items, err := s.buy.SuppliersOfVariant(ctx, vid)
-	if err != nil {
-		return nil, err
-	}
+// source is the cheapest of a variant's supplier items (cheapest first) whose supplier is
+// active (nil when none).
+func source(items []purchasing.SupplierItem, suppliers map[int64]purchasing.Supplier) *Source {
 	for _, it := range items {
 		if sup, ok := suppliers[it.SupplierID]; ok {
-			return &Source{Supplier: sup, Item: it}, nil
+			return &Source{Supplier: sup, Item: it}
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // suggestionRow is a planned suggestion as inserted (through jsonb_to_recordset).

@@ -48,8 +48,7 @@ type Conversion struct {
 // Concurrent conversions of one run wait for each other. Orders under the supplier's
 // minimum value are drafted all the same (Submit refuses them until lines are added).
 //
-// Buyers and managers; drafting a transfer also needs the right to move stock at one of
-// its ends (managers anywhere). The run must have been computed today. Errors:
+// Buyers and managers (who may both draft any transfer: a draft moves no stock). The run must have been computed today. Errors:
 // Unauthenticated, Forbidden, NotFound, Conflict (STALE_RUN, SUPPLIER_TERMS_CHANGED),
 // apperr.List (suggestionIds, with reason UNSOURCED for a need without supplier).
 func (s *Service) Convert(ctx context.Context, in ConvertInput) (Conversion, error) {
@@ -95,8 +94,8 @@ func (s *Service) Convert(ctx context.Context, in ConvertInput) (Conversion, err
 		}
 		orders, transfers := groups(todo)
 		for _, t := range transfers {
-			if !inventory.CanMoveStockAt(a, t.FromLocationID) && !inventory.CanMoveStockAt(a, t.ToLocationID) {
-				return apperr.Forbidden("drafting the transfer from %s to %s needs a manager or staff of one of them: "+
+			if !inventory.CanDraftTransfer(a, t.FromLocationID, t.ToLocationID) {
+				return apperr.Forbidden("drafting the transfer from %s to %s needs a buyer, a manager or staff of one of them: "+
 					"leave its suggestions out and convert the purchases, or ask a manager", t.FromLocationCode, t.ToLocationCode)
 			}
 		}
@@ -195,33 +194,25 @@ func selectSuggestions(run Run, ids []int64) ([]Suggestion, error) {
 	return out, errs.Err()
 }
 
-// draftOrder creates the draft purchase order of group o, or finds the one an interrupted
-// earlier call created (same supplier, location and note naming the run and the set).
+// draftOrder creates the draft purchase order of group o, keyed by the run, supplier,
+// location and set of suggestions so that a retry after an interrupted call (the order is
+// created in its own transaction) finds the order made then.
 func (s *Service) draftOrder(ctx context.Context, run Run, o OrderGroup, byID map[int64]Suggestion) (int64, error) {
-	note := fmt.Sprintf("Suggested by replenishment run %d (set %s)", run.ID, setKey(o.SuggestionIDs))
-	created := run.CreatedAt.UTC()
-	for after := int64(0); ; {
-		page, err := s.buy.Orders(ctx, purchasing.OrderFilter{SupplierID: o.SupplierID, LocationID: o.LocationID,
-			CreatedFrom: &created, After: after, First: purchasing.MaxPage})
-		if err != nil {
-			return 0, err
-		}
-		for _, po := range page.Orders {
-			if po.Note == note && po.Status != purchasing.Cancelled {
-				return po.ID, nil
-			}
-		}
-		if !page.HasNextPage || len(page.Orders) == 0 {
-			break
-		}
-		after = page.Orders[len(page.Orders)-1].ID
-	}
+	set := setKey(o.SuggestionIDs)
+	note := fmt.Sprintf("Suggested by replenishment run %d (set %s)", run.ID, set)
 	lines := make([]purchasing.LineInput, len(o.SuggestionIDs))
 	for i, id := range o.SuggestionIDs {
 		lines[i] = purchasing.LineInput{VariantID: byID[id].VariantID, Quantity: byID[id].Quantity}
 	}
-	po, err := s.buy.CreateOrder(ctx, purchasing.OrderInput{SupplierID: o.SupplierID, LocationID: o.LocationID,
-		Note: note, Lines: lines})
+	in := purchasing.OrderInput{SupplierID: o.SupplierID, LocationID: o.LocationID, Note: note, Lines: lines,
+		IdempotencyKey: fmt.Sprintf("replenishment-%d-%d-%d-%s", run.ID, o.SupplierID, o.LocationID, set)}
+	po, err := s.buy.CreateOrder(ctx, in)
+	if err == nil && po.Status == purchasing.Cancelled {
+		// The draft an interrupted call made was cancelled since: the suggestions still
+		// stand, so draft them again under a key of their own.
+		in.IdempotencyKey += fmt.Sprintf("-after-%d", po.ID)
+		po, err = s.buy.CreateOrder(ctx, in)
+	}
 	if err != nil {
 		var list apperr.List
 		if errors.As(err, &list) {

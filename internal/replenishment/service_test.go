@@ -1,6 +1,7 @@
 package replenishment_test
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -232,10 +233,33 @@ func TestConvert(t *testing.T) {
 		return n
 	}
 
-	t.Run("a buyer may not draft transfers", func(t *testing.T) {
-		_, err := sc.svc.Convert(sc.as("buyer"), replenishment.ConvertInput{RunID: run.ID, SuggestionIDs: transfers})
-		if apperr.CodeOf(err) != apperr.CodeForbidden {
-			t.Fatalf("err %v, want Forbidden", err)
+	var drafted inventory.Transfer
+	t.Run("a buyer drafts the transfers, moving no stock", func(t *testing.T) {
+		levels := func() map[inventory.LevelKey]int {
+			t.Helper()
+			got, err := sc.inv.LevelsByVariantIDs(sc.as("buyer"), []int64{sc.a, sc.b})
+			must(t, err)
+			out := map[inventory.LevelKey]int{}
+			for vid, ls := range got {
+				for _, l := range ls {
+					out[inventory.LevelKey{LocationID: l.LocationID, VariantID: vid}] = l.OnHand*1000 + l.Incoming
+				}
+			}
+			return out
+		}
+		stockBefore := levels()
+		conv, err := sc.svc.Convert(sc.as("buyer"), replenishment.ConvertInput{RunID: run.ID, SuggestionIDs: transfers})
+		must(t, err)
+		for _, tr := range conv.Transfers {
+			if tr.FromLocationID == sc.loc["WH-TAO"] && tr.ToLocationID == sc.loc["TPE-01"] {
+				drafted = tr
+			}
+		}
+		if drafted.ID == 0 || drafted.Status != inventory.TransferDraft || len(conv.Orders) != 0 {
+			t.Fatalf("conversion %+v, want a draft WH-TAO → TPE-01 transfer and no order", conv)
+		}
+		if after := levels(); !maps.Equal(after, stockBefore) {
+			t.Errorf("stock moved on drafting: %v, was %v", after, stockBefore)
 		}
 	})
 	t.Run("an unsourced need cannot be converted", func(t *testing.T) {
@@ -340,7 +364,7 @@ func TestConvert(t *testing.T) {
 		}
 		again, err := sc.svc.Convert(sc.as("manager"), replenishment.ConvertInput{RunID: run.ID, SuggestionIDs: transfers})
 		must(t, err)
-		if len(again.Transfers) != 1 || again.Transfers[0].ID != mine.ID {
+		if len(again.Transfers) != 1 || again.Transfers[0].ID != mine.ID || mine.ID != drafted.ID {
 			t.Errorf("converting the transfers again gave %+v", again.Transfers)
 		}
 	})

@@ -4,8 +4,10 @@ package smtpsink
 
 import (
 	"bufio"
+	"encoding/base64"
 	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
@@ -19,8 +21,18 @@ type Mail struct {
 	From    string
 	To      []string
 	Subject string
-	Body    string
-	Header  mail.Header
+	// Body is the plain text (of a multipart message, its first text/plain part).
+	Body   string
+	Header mail.Header
+	// Attachments are the parts of a multipart message sent as attachments, decoded.
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to a mail.
+type Attachment struct {
+	Filename    string
+	ContentType string
+	Data        []byte
 }
 
 // Sink is a running SMTP server on 127.0.0.1.
@@ -137,16 +149,42 @@ func (s *Sink) keep(from string, to []string, data string) {
 	if msg, err := mail.ReadMessage(strings.NewReader(data)); err == nil {
 		m.Header = msg.Header
 		m.Subject, _ = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-		var body io.Reader = msg.Body
-		if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-			body = quotedprintable.NewReader(body)
+		media, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+		if strings.HasPrefix(media, "multipart/") {
+			r := multipart.NewReader(msg.Body, params["boundary"])
+			for {
+				p, err := r.NextRawPart()
+				if err != nil {
+					break
+				}
+				b := decoded(p.Header.Get("Content-Transfer-Encoding"), p)
+				ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+				disposition, dp, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+				if disposition == "attachment" {
+					m.Attachments = append(m.Attachments, Attachment{Filename: dp["filename"], ContentType: ct, Data: b})
+				} else if ct == "text/plain" && m.Body == "" {
+					m.Body = strings.ReplaceAll(string(b), "\r\n", "\n")
+				}
+			}
+		} else {
+			m.Body = strings.ReplaceAll(string(decoded(msg.Header.Get("Content-Transfer-Encoding"), msg.Body)), "\r\n", "\n")
 		}
-		b, _ := io.ReadAll(body)
-		m.Body = strings.ReplaceAll(string(b), "\r\n", "\n")
 	}
 	s.mu.Lock()
 	s.mails = append(s.mails, m)
 	s.mu.Unlock()
+}
+
+// decoded reads r, undoing its transfer encoding.
+func decoded(encoding string, r io.Reader) []byte {
+	switch strings.ToLower(encoding) {
+	case "quoted-printable":
+		r = quotedprintable.NewReader(r)
+	case "base64":
+		r = base64.NewDecoder(base64.StdEncoding, r)
+	}
+	b, _ := io.ReadAll(r)
+	return b
 }
 
 // addr takes the address out of "MAIL FROM:<a@b>" or "RCPT TO:<a@b>".

@@ -235,11 +235,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 				log.Error("stock change feed stopped: stockChanged subscriptions get no updates", "err", err)
 			}
 		}()
+		// And one feeds every orderUpdated subscription.
+		orderFeed := graph.NewOrderFeed(dsn)
+		go func() {
+			if err := orderFeed.Run(ctx); err != nil {
+				log.Error("order feed stopped: orderUpdated subscriptions get no updates", "err", err)
+			}
+		}()
 
 		mux := http.NewServeMux()
 		mux.Handle("/graphql", graph.NewHandler(graph.Deps{
 			Auth: authSvc, Catalog: catalogSvc, Locations: locationSvc, Inventory: inventorySvc, Availabilities: availability,
-			Customers: customerSvc, Staff: staffSvc, Feed: stockFeed, Log: log, Metrics: metrics, Production: cfg.Production,
+			Customers: customerSvc, Staff: staffSvc, Feed: stockFeed, Orders: orderSvc, OrderFeed: orderFeed, Returns: returnsSvc,
+			Log: log, Metrics: metrics, Production: cfg.Production,
 		}))
 		if !cfg.Production {
 			mux.Handle("/graphql/playground", graph.Playground("/graphql"))
@@ -247,6 +255,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 		mux.Handle("/admin/", web.NewHandler(web.Deps{
 			DB: d, Auth: authSvc, Catalog: catalogSvc, Locations: locationSvc, Staff: staffSvc,
 			Customers: customerSvc, Inventory: inventorySvc, Orders: orderSvc, Coupons: promotionSvc, Returns: returnsSvc, Log: log,
+			Members: customer.NewMembers(d, loyaltySvc), Loyalty: loyaltySvc,
 			Purchasing: purchasingSvc, Replenishment: replenishment.NewService(d, inventorySvc, purchasingSvc),
 			SecureCookie: cfg.Production || !isLoopback(cfg.Addr),
 		}))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -139,6 +140,61 @@ func TestServeEmbeddedDefault(t *testing.T) {
 	}
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &res) != nil || len(res.Data.Locations) < 3 {
 		t.Errorf("GraphQL GET = %d %s", code, body)
+	}
+	// The order path is wired end to end: a guest's web order for a demo SKU in stock.
+	gql := func(query string, vars map[string]any, out any) {
+		t.Helper()
+		b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, out) != nil {
+			t.Fatalf("POST /graphql = %d %s", resp.StatusCode, raw)
+		}
+	}
+	var catalog struct {
+		Data struct {
+			Products struct {
+				Edges []struct {
+					Node struct {
+						Variants []struct {
+							SKU          string
+							Availability struct{ Available int }
+						}
+					}
+				}
+			}
+		}
+	}
+	gql(`{products(first:5){edges{node{variants{sku availability{available}}}}}}`, nil, &catalog)
+	sku := ""
+	for _, e := range catalog.Data.Products.Edges {
+		for _, v := range e.Node.Variants {
+			if v.Availability.Available > 0 && sku == "" {
+				sku = v.SKU
+			}
+		}
+	}
+	var placed struct {
+		Data struct {
+			PlaceOrder struct {
+				Order      *struct{ Number, Status string }
+				UserErrors []struct{ Message string }
+			}
+		}
+		Errors []struct{ Message string }
+	}
+	gql(`mutation($in: PlaceOrderInput!) { placeOrder(input: $in) { order { number status } userErrors { message } } }`,
+		map[string]any{"in": map[string]any{"idempotencyKey": "serve-test-1", "channel": "WEB", "email": "serve.test@example.com",
+			"lines": []any{map[string]any{"sku": sku, "quantity": 1}},
+			"fulfillment": map[string]any{"method": "SHIP", "shippingAddress": map[string]any{"name": "Serve Test",
+				"line1": "No. 7, Sec. 5, Xinyi Rd.", "city": "Taipei", "postalCode": "110", "country": "TW", "phone": "0912345678"}}}},
+		&placed)
+	if o := placed.Data.PlaceOrder.Order; o == nil || o.Number == "" || len(placed.Errors) > 0 {
+		t.Errorf("placeOrder of %s = %+v", sku, placed)
 	}
 	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "atrium_graphql_operation_duration_seconds") {
 		t.Errorf("metrics lack GraphQL operation latency")

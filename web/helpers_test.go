@@ -63,6 +63,8 @@ func testDeps(db *sqlx.DB) Deps {
 		Locations: locationSvc,
 		Staff:     staff.NewService(db, password.Fast),
 		Customers: customer.NewService(db),
+		Members:   customer.NewMembers(db, loyaltySvc),
+		Loyalty:   loyaltySvc,
 		Inventory: inventorySvc,
 		Orders: order.NewService(db, order.Deps{Catalog: catalogSvc, Stock: inventorySvc, Locations: locationSvc,
 			Coupons: promotionSvc, StoreCredit: returnsSvc, Points: loyaltySvc}, order.DefaultConfig()),

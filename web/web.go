@@ -20,6 +20,7 @@ import (
 	"atrium/internal/customer"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/loyalty"
 	"atrium/internal/order"
 	"atrium/internal/promotion"
 	"atrium/internal/purchasing"
@@ -37,6 +38,10 @@ type Deps struct {
 	Locations  *location.Service
 	Staff      *staff.Service
 	Customers  *customer.Service
+	// Members merges customers and handles their privacy requests.
+	Members *customer.Members
+	// Loyalty is the points ledger, tiers and the programme's settings.
+	Loyalty *loyalty.Service
 	Inventory  *inventory.Service
 	Orders     *order.Service
 	Coupons    *promotion.Service

@@ -21,20 +21,26 @@ import (
 )
 
 func (in *RefundInput) normalize() error {
-	in.IdempotencyKey = strings.TrimSpace(in.IdempotencyKey)
-	in.To = RefundTo(strings.ToUpper(strings.TrimSpace(string(in.To))))
-	in.Reference = strings.TrimSpace(in.Reference)
+	return checkRefund(&in.IdempotencyKey, &in.To, &in.Reference, "returnId", in.ReturnID)
+}
+
+// checkRefund trims and checks what every refund takes: the client's key, where the money
+// goes, the reference, and the id (in field) of the return or order refunded.
+func checkRefund(key *string, to *RefundTo, ref *string, field string, id int64) error {
+	*key = strings.TrimSpace(*key)
+	*to = RefundTo(strings.ToUpper(strings.TrimSpace(string(*to))))
+	*ref = strings.TrimSpace(*ref)
 	var errs apperr.List
-	if in.IdempotencyKey == "" || len(in.IdempotencyKey) > 90 {
+	if *key == "" || len(*key) > 90 {
 		errs = append(errs, apperr.Invalid("idempotencyKey", "send a client-generated key of 1 to 90 characters"))
 	}
-	if in.ReturnID <= 0 {
-		errs = append(errs, apperr.Invalid("returnId", "choose the return to refund"))
+	if id <= 0 {
+		errs = append(errs, apperr.Invalid(field, "choose the %s to refund", strings.TrimSuffix(field, "Id")))
 	}
-	if in.To != ToOriginal && in.To != ToStoreCredit {
+	if *to != ToOriginal && *to != ToStoreCredit {
 		errs = append(errs, apperr.Invalid("to", "refund to %s or %s", ToOriginal, ToStoreCredit))
 	}
-	if len(in.Reference) > 200 {
+	if len(*ref) > 200 {
 		errs = append(errs, apperr.Invalid("reference", "at most 200 characters"))
 	}
 	return errs.Err()
@@ -363,23 +369,7 @@ func (s *Service) refundCancelled(ctx context.Context, in OrderRefundInput) (Ord
 	if _, err := authorize(ctx, 0, true); err != nil {
 		return OrderRefundResult{}, err
 	}
-	in.IdempotencyKey = strings.TrimSpace(in.IdempotencyKey)
-	in.To = RefundTo(strings.ToUpper(strings.TrimSpace(string(in.To))))
-	in.Reference = strings.TrimSpace(in.Reference)
-	var errs apperr.List
-	if in.IdempotencyKey == "" || len(in.IdempotencyKey) > 90 {
-		errs = append(errs, apperr.Invalid("idempotencyKey", "send a client-generated key of 1 to 90 characters"))
-	}
-	if in.OrderID <= 0 {
-		errs = append(errs, apperr.Invalid("orderId", "choose the order to refund"))
-	}
-	if in.To != ToOriginal && in.To != ToStoreCredit {
-		errs = append(errs, apperr.Invalid("to", "refund to %s or %s", ToOriginal, ToStoreCredit))
-	}
-	if len(in.Reference) > 200 {
-		errs = append(errs, apperr.Invalid("reference", "at most 200 characters"))
-	}
-	if err := errs.Err(); err != nil {
+	if err := checkRefund(&in.IdempotencyKey, &in.To, &in.Reference, "orderId", in.OrderID); err != nil {
 		return OrderRefundResult{}, err
 	}
 	hash := requestHash(ctx, "REFUND_CANCELLED", in)

@@ -138,7 +138,7 @@ type Filter struct {
 	OrderID    int64
 	LocationID int64 // the store (collected at) or delivering location
 	ProductID  int64 // orders with a line of this product
-	CustomerID int64
+	CustomerID int64 // and those merged into them
 	// FollowUp lists only low ratings not yet resolved.
 	FollowUp bool
 	// MaxRating keeps ratings up to this (1 to 5; 0: all).
@@ -170,7 +170,8 @@ func (f Filter) where() (string, []any) {
 		add(`EXISTS (SELECT 1 FROM order_lines ol JOIN variants v ON v.id = ol.variant_id WHERE ol.order_id = f.order_id AND v.product_id = $%d)`, f.ProductID)
 	}
 	if f.CustomerID > 0 {
-		add("f.customer_id = $%d", f.CustomerID)
+		// With the feedback of customers merged into this one: the same person.
+		add("(f.customer_id = $%[1]d OR f.customer_id IN (SELECT id FROM customers WHERE merged_into_id = $%[1]d))", f.CustomerID)
 	}
 	if f.MaxRating > 0 {
 		add("f.rating <= $%d", f.MaxRating)

@@ -70,6 +70,8 @@ const (
 	flashCustomerErased   = "customer-erased"
 	flashPointsAdjusted   = "points-adjusted"
 	flashLoyaltySaved     = "loyalty-saved"
+	flashIdentityAdded    = "identity-added"
+	flashConsentRecorded  = "consent-recorded"
 )
 
 // Forms whose service takes no idempotency key (registering, merging, adjusting points,
@@ -132,6 +134,19 @@ func (s *server) customerList(w http.ResponseWriter, r *http.Request) error {
 		return s.fragment(w, r, http.StatusOK, customerResults(v))
 	}
 	return s.page(w, r, http.StatusOK, customerListPage(v))
+}
+
+// signUpURL is the sign-up form started with what the search that found nobody was for:
+// a phone number as the phone, anything else but an email or member number as the name.
+func signUpURL(query string) string {
+	u := customersURL + "/new"
+	if _, err := customer.NormalizePhone("q", query, "TW"); err == nil {
+		return u + "?" + url.Values{"phone": {query}}.Encode()
+	}
+	if strings.Contains(query, "@") || strings.IndexFunc(query, func(r rune) bool { return r >= '0' && r <= '9' }) >= 0 {
+		return u
+	}
+	return u + "?" + url.Values{"name": {query}}.Encode()
 }
 
 // memberForm is the store sign-up form as typed. Consents maps a purpose to "yes", "no"
@@ -266,7 +281,25 @@ type customerProfile struct {
 	Currency string
 	// Unmerge is a failed unmerge shown again on its merge.
 	Unmerge unmergeForm
+	// Identity and Consent are the profile's forms, with what was typed after a failure.
+	Identity identityForm
+	Consent  consentForm
 }
+
+// identityForm adds an email, phone or external account id to a customer.
+type identityForm struct {
+	Kind, Provider, Value string
+	Errors                formErrors
+}
+
+// consentForm records a consent given or withdrawn, on the customer's behalf.
+type consentForm struct {
+	Purpose, Answer, Channel, Statement string
+	Errors                              formErrors
+}
+
+// staffConsentChannels are where staff record a consent on a customer's behalf.
+var staffConsentChannels = []string{"POS", "BACK_OFFICE"}
 
 // unmergeForm is an unmerge as typed, with its errors.
 type unmergeForm struct {
@@ -403,6 +436,61 @@ func (p customerProfile) personName(id int64) string {
 		return c.Name
 	}
 	return fmt.Sprintf("Customer %d", id)
+}
+
+func (s *server) identityCreate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	v := r.PostFormValue
+	f := identityForm{Kind: v("kind"), Provider: v("provider"), Value: v("value")}
+	if _, err = s.Customers.AddIdentity(ctx, id, customer.IdentityInput{Kind: f.Kind, Provider: f.Provider, Value: f.Value}); err == nil {
+		return s.redirect(w, r, customerURL(id)+"#identities", flashIdentityAdded)
+	}
+	return s.formFailed(w, r, err, fieldSet("kind", "provider", "value"), func(fe formErrors) (templ.Component, error) {
+		p, err := s.customerProfile(ctx, id, "")
+		f.Errors = fe
+		p.Identity = f
+		return customerShowPage(p), err
+	})
+}
+
+func (s *server) consentCreate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	v := r.PostFormValue
+	f := consentForm{Purpose: v("purpose"), Answer: v("answer"), Channel: v("channel"), Statement: strings.TrimSpace(v("statement"))}
+	var errs apperr.List
+	if f.Answer != "yes" && f.Answer != "no" {
+		errs = append(errs, apperr.Invalid("granted", "choose whether the customer agrees or not"))
+	}
+	if !slices.Contains(staffConsentChannels, f.Channel) {
+		errs = append(errs, apperr.Invalid("channel", "choose where the customer told you: in store or to the back office"))
+	}
+	err = errs.Err()
+	if err == nil {
+		if _, err = s.Customers.RecordConsent(ctx, id, customer.ConsentInput{Purpose: f.Purpose, Granted: f.Answer == "yes",
+			Channel: f.Channel, Statement: f.Statement}); err == nil {
+			return s.redirect(w, r, customerURL(id)+"#consents", flashConsentRecorded)
+		}
+	}
+	return s.formFailed(w, r, err, fieldSet("purpose", "granted", "channel"), func(fe formErrors) (templ.Component, error) {
+		p, err := s.customerProfile(ctx, id, "")
+		f.Errors = fe
+		p.Consent = f
+		return customerShowPage(p), err
+	})
 }
 
 func (s *server) customerShow(w http.ResponseWriter, r *http.Request) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,8 +74,19 @@ func TestCustomerSearch(t *testing.T) {
 		}
 	})
 	t.Run("no match offers a sign-up", func(t *testing.T) {
-		associate.get(customersURL + "?q=" + url.QueryEscape("Nobody Here")).wantStatus(http.StatusOK).
+		res := associate.get(customersURL+"?q="+url.QueryEscape("Nobody Here")).wantStatus(http.StatusOK).
 			wantContains("No member matches", "Sign them up")
+		if !slices.Contains(res.links(), customersURL+"/new?name=Nobody+Here") {
+			t.Errorf("links %q", res.links())
+		}
+		res = associate.get(customersURL + "?q=" + url.QueryEscape("0977 000 111")).wantStatus(http.StatusOK)
+		if !slices.Contains(res.links(), customersURL+"/new?phone=0977+000+111") {
+			t.Errorf("links %q", res.links())
+		}
+		form := associate.get(customersURL + "/new?phone=0977+000+111").wantStatus(http.StatusOK)
+		if got := form.values("phone"); len(got) != 1 || got[0] != "0977 000 111" {
+			t.Errorf("phone %q", got)
+		}
 	})
 	t.Run("pages of results", func(t *testing.T) {
 		for i := range customerPageSize + 2 {
@@ -346,4 +358,69 @@ func TestCustomerPrivacy(t *testing.T) {
 		manager.post(customerURL(m.ID)+"/erase", url.Values{"idempotencyKey": {"other"}, "confirm": {m.MemberNumber},
 			"reason": {"again"}}).wantStatus(http.StatusUnprocessableEntity)
 	})
+}
+
+func TestCustomerIdentitiesAndConsents(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	m := registerMember(t, a, "Contact Person", "0922 444 555", "")
+	associate := a.signedIn("associate")
+	identities, consents := customerURL(m.ID)+"/identities", customerURL(m.ID)+"/consents"
+
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		want map[string]string
+	}{
+		{"a phone that is not one", url.Values{"kind": {"PHONE"}, "value": {"call me"}}, map[string]string{"value": "is not a phone number"}},
+		{"an external id without its provider", url.Values{"kind": {"EXTERNAL"}, "provider": {"line app"}, "value": {"U123"}},
+			map[string]string{"provider": "is not a provider code"}},
+		{"another member's phone names them", url.Values{"kind": {"PHONE"}, "value": {"0912-345-678"}},
+			map[string]string{"value": "already belongs to another member (M00000001)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := associate.post(identities, tc.form).wantStatus(http.StatusUnprocessableEntity)
+			for path, want := range tc.want {
+				if msg := res.byID(errorID(path)); !strings.Contains(msg, want) {
+					t.Errorf("%s: %q, want %q", path, msg, want)
+				}
+			}
+			if res.values("value")[0] != tc.form.Get("value") {
+				t.Error("the form lost what was typed")
+			}
+		})
+	}
+	associate.post(identities, url.Values{"kind": {"EXTERNAL"}, "provider": {"line"}, "value": {"U4af4980629"}}).
+		wantRedirect(customerURL(m.ID) + "#identities")
+	res := associate.get(customerURL(m.ID)).wantStatus(http.StatusOK).wantContains("Identity added.")
+	found := false
+	for _, row := range res.rows("identities") {
+		found = found || row[0] == "LINE id" && row[1] == "U4af4980629"
+	}
+	if !found {
+		t.Errorf("identities %q", res.rows("identities"))
+	}
+
+	t.Run("a consent needs an answer", func(t *testing.T) {
+		res := associate.post(consents, url.Values{"purpose": {"MARKETING_EMAIL"}, "answer": {""}, "channel": {"POS"}}).
+			wantStatus(http.StatusUnprocessableEntity)
+		if msg := res.byID(errorID("granted")); !strings.Contains(msg, "agrees or not") {
+			t.Errorf("answer error %q", msg)
+		}
+	})
+	associate.post(consents, url.Values{"purpose": {"MARKETING_SMS"}, "answer": {"yes"}, "channel": {"BACK_OFFICE"},
+		"statement": {"asked by phone for SMS offers"}}).wantRedirect(customerURL(m.ID) + "#consents")
+	res = associate.get(customerURL(m.ID)).wantStatus(http.StatusOK).wantContains("Consent recorded")
+	var sms []string
+	for _, row := range res.rows("consents") {
+		if row[0] == "Marketing by text message" && row[2] == "Back office" {
+			sms = row
+		}
+	}
+	if len(sms) == 0 || sms[1] != "Yes" || sms[5] != "asked by phone for SMS offers" {
+		t.Fatalf("consents %q", res.rows("consents"))
+	}
+	if !res.hasID("consent-history") {
+		t.Error("the earlier answer is not kept in the history")
+	}
 }

@@ -227,7 +227,7 @@ func readSettingsForm(r *http.Request) settingsForm {
 // number; the service checks the rest (field paths match its own, e.g. tiers.1.minSpend).
 func (f settingsForm) settings(errs *apperr.List, currency string) loyalty.Settings {
 	st := loyalty.Settings{ExpiryMonths: wholeNumber(errs, "expiryMonths", f.ExpiryMonths),
-		MinRedeemPoints: int64(wholeNumber(errs, "minRedeemPoints", f.MinRedeemPoints)),
+		MinRedeemPoints:  int64(wholeNumber(errs, "minRedeemPoints", f.MinRedeemPoints)),
 		MaxRedeemShareBP: percentBP(errs, "maxRedeemShareBp", f.MaxRedeemShare),
 		TierWindowMonths: wholeNumber(errs, "tierWindowMonths", f.TierWindowMonths)}
 	for i, rf := range f.Rules {

@@ -78,6 +78,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /admin/customers/new", s.staff(canRegisterMembers, s.customerNew))
 	mux.Handle("POST /admin/customers", s.staff(canRegisterMembers, s.customerCreate))
 	mux.Handle("GET /admin/customers/{id}", s.staff(canSeeCustomers, s.customerShow))
+	mux.Handle("POST /admin/customers/{id}/identities", s.staff(canRegisterMembers, s.identityCreate))
+	mux.Handle("POST /admin/customers/{id}/consents", s.staff(canSeeCustomers, s.consentCreate))
 	mux.Handle("GET /admin/customers/{id}/merge", s.staff(canPreviewMerge, s.mergePreview))
 	mux.Handle("POST /admin/customers/{id}/merge", s.staff(canMerge, s.mergeCreate))
 	mux.Handle("POST /admin/customers/{id}/merges/{merge}/unmerge", s.staff(canMerge, s.unmergeCreate))

@@ -38,10 +38,6 @@ type Deps struct {
 	Locations  *location.Service
 	Staff      *staff.Service
 	Customers  *customer.Service
-	// Members merges customers and handles their privacy requests.
-	Members *customer.Members
-	// Loyalty is the points ledger, tiers and the programme's settings.
-	Loyalty *loyalty.Service
 	Inventory  *inventory.Service
 	Orders     *order.Service
 	Coupons    *promotion.Service
@@ -49,6 +45,11 @@ type Deps struct {
 	Purchasing *purchasing.Service
 	// Replenishment computes and converts the buying suggestions.
 	Replenishment *replenishment.Service
+
+	// Members merges customers and handles their privacy requests.
+	Members *customer.Members
+	// Loyalty is the points ledger, tiers and the programme's settings.
+	Loyalty *loyalty.Service
 
 	Log *slog.Logger
 	// SecureCookie marks the session cookie Secure; true unless serving plain http on loopback.

@@ -6,9 +6,13 @@ import (
 	"atrium/graph/model"
 	"atrium/internal/actor"
 	"atrium/internal/customer"
+	"atrium/internal/feedback"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/loyalty"
+	"atrium/internal/marketing"
 	"atrium/internal/order"
+	"atrium/internal/purchasing"
 	"atrium/internal/returns"
 	"atrium/internal/staff"
 	"bytes"
@@ -39,11 +43,20 @@ type ResolverRoot interface {
 	Allocation() AllocationResolver
 	AllocationCandidate() AllocationCandidateResolver
 	Availability() AvailabilityResolver
+	Consent() ConsentResolver
 	Customer() CustomerResolver
+	CustomerIdentity() CustomerIdentityResolver
+	CustomerMerge() CustomerMergeResolver
+	CustomerMergePreview() CustomerMergePreviewResolver
+	ExpectedDelivery() ExpectedDeliveryResolver
 	ExpiringLot() ExpiringLotResolver
+	Feedback() FeedbackResolver
 	Fulfilment() FulfilmentResolver
 	FulfilmentItem() FulfilmentItemResolver
 	Location() LocationResolver
+	LoyaltyPoints() LoyaltyPointsResolver
+	LoyaltyTier() LoyaltyTierResolver
+	MergeMoves() MergeMovesResolver
 	Mutation() MutationResolver
 	Order() OrderResolver
 	OrderEvent() OrderEventResolver
@@ -52,8 +65,10 @@ type ResolverRoot interface {
 	PickFor() PickForResolver
 	PickGroup() PickGroupResolver
 	PickList() PickListResolver
+	PointsEntry() PointsEntryResolver
 	Product() ProductResolver
 	ProductConnection() ProductConnectionResolver
+	ProductView() ProductViewResolver
 	Query() QueryResolver
 	Return() ReturnResolver
 	ReturnLine() ReturnLineResolver
@@ -80,6 +95,12 @@ type ComplexityRoot struct {
 		Line2      func(childComplexity int) int
 		PostalCode func(childComplexity int) int
 		Region     func(childComplexity int) int
+	}
+
+	AdjustPointsPayload struct {
+		Customer   func(childComplexity int) int
+		Entry      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Allocation struct {
@@ -117,10 +138,11 @@ type ComplexityRoot struct {
 	}
 
 	AuthPayload struct {
-		ExpiresAt  func(childComplexity int) int
-		Token      func(childComplexity int) int
-		UserErrors func(childComplexity int) int
-		Viewer     func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		LinkChallenge func(childComplexity int) int
+		Token         func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+		Viewer        func(childComplexity int) int
 	}
 
 	Availability struct {
@@ -134,18 +156,96 @@ type ComplexityRoot struct {
 		Takes     func(childComplexity int) int
 	}
 
+	Consent struct {
+		ActorKind  func(childComplexity int) int
+		Channel    func(childComplexity int) int
+		Granted    func(childComplexity int) int
+		Location   func(childComplexity int) int
+		Purpose    func(childComplexity int) int
+		RecordedAt func(childComplexity int) int
+		Statement  func(childComplexity int) int
+	}
+
+	ConsentPayload struct {
+		Consent    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Coordinates struct {
 		Latitude  func(childComplexity int) int
 		Longitude func(childComplexity int) int
 	}
 
 	Customer struct {
-		Email       func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Orders      func(childComplexity int, first *int, after *string) int
-		Phone       func(childComplexity int) int
-		StoreCredit func(childComplexity int) int
+		Consents       func(childComplexity int, history *bool) int
+		Email          func(childComplexity int) int
+		Erased         func(childComplexity int) int
+		Feedback       func(childComplexity int, first *int) int
+		ID             func(childComplexity int) int
+		Identities     func(childComplexity int) int
+		JoinedAt       func(childComplexity int) int
+		JoinedChannel  func(childComplexity int) int
+		JoinedLocation func(childComplexity int) int
+		LifetimeValue  func(childComplexity int) int
+		MemberNumber   func(childComplexity int) int
+		MergedInto     func(childComplexity int) int
+		Merges         func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Orders         func(childComplexity int, first *int, after *string) int
+		Phone          func(childComplexity int) int
+		Points         func(childComplexity int) int
+		RecentViews    func(childComplexity int, first *int) int
+		StoreCredit    func(childComplexity int) int
+	}
+
+	CustomerConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	CustomerEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CustomerIdentity struct {
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Provider   func(childComplexity int) int
+		Value      func(childComplexity int) int
+		VerifiedAt func(childComplexity int) int
+	}
+
+	CustomerMerge struct {
+		ActorName     func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Merged        func(childComplexity int) int
+		Moved         func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		Survivor      func(childComplexity int) int
+		UnmergeReason func(childComplexity int) int
+		UnmergedAt    func(childComplexity int) int
+		UnmergedBy    func(childComplexity int) int
+	}
+
+	CustomerMergePayload struct {
+		Merge      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	CustomerMergePreview struct {
+		Blocked   func(childComplexity int) int
+		Conflicts func(childComplexity int) int
+		Merged    func(childComplexity int) int
+		Moves     func(childComplexity int) int
+		Survivor  func(childComplexity int) int
+	}
+
+	CustomerPayload struct {
+		Customer   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	DeliveryAddress struct {
@@ -159,6 +259,23 @@ type ComplexityRoot struct {
 		Region     func(childComplexity int) int
 	}
 
+	EraseCustomerPayload struct {
+		Customer   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	ExpectedDelivery struct {
+		ExpectedOn   func(childComplexity int) int
+		From         func(childComplexity int) int
+		FromLocation func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Location     func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Transfer     func(childComplexity int) int
+		Units        func(childComplexity int) int
+	}
+
 	ExpiringLot struct {
 		Expired   func(childComplexity int) int
 		ExpiresOn func(childComplexity int) int
@@ -166,6 +283,26 @@ type ComplexityRoot struct {
 		Lot       func(childComplexity int) int
 		OnHand    func(childComplexity int) int
 		Variant   func(childComplexity int) int
+	}
+
+	ExportCustomerDataPayload struct {
+		Data       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	Feedback struct {
+		Comment   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		FollowUp  func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Location  func(childComplexity int) int
+		Order     func(childComplexity int) int
+		Rating    func(childComplexity int) int
+	}
+
+	FeedbackPayload struct {
+		Feedback   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Fulfilment struct {
@@ -226,6 +363,16 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	GoodsNotification struct {
+		ExpectedOn          func(childComplexity int) int
+		Kind                func(childComplexity int) int
+		Location            func(childComplexity int) int
+		OutstandingUnits    func(childComplexity int) int
+		PurchaseOrderNumber func(childComplexity int) int
+		Status              func(childComplexity int) int
+		SupplierName        func(childComplexity int) int
+	}
+
 	Location struct {
 		Active        func(childComplexity int) int
 		Address       func(childComplexity int) int
@@ -245,12 +392,57 @@ type ComplexityRoot struct {
 		Location   func(childComplexity int) int
 	}
 
+	LoyaltyPoints struct {
+		Balance      func(childComplexity int) int
+		History      func(childComplexity int, first *int) int
+		NextExpiring func(childComplexity int) int
+		NextExpiry   func(childComplexity int) int
+		RollingSpend func(childComplexity int) int
+		Tier         func(childComplexity int) int
+	}
+
+	LoyaltyTier struct {
+		DiscountPercent       func(childComplexity int) int
+		FreeShippingThreshold func(childComplexity int) int
+		Name                  func(childComplexity int) int
+		Tier                  func(childComplexity int) int
+	}
+
+	MemberLinkChallenge struct {
+		Destination func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Via         func(childComplexity int) int
+	}
+
+	MemberLinkPayload struct {
+		Challenge  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	MergeConflict struct {
+		Blocking func(childComplexity int) int
+		Code     func(childComplexity int) int
+		Message  func(childComplexity int) int
+	}
+
+	MergeMoves struct {
+		ConsentCount   func(childComplexity int) int
+		CouponUseCount func(childComplexity int) int
+		IdentityCount  func(childComplexity int) int
+		OrderCount     func(childComplexity int) int
+		Orders         func(childComplexity int) int
+		Points         func(childComplexity int) int
+		StoreCredit    func(childComplexity int) int
+	}
+
 	Money struct {
 		Amount   func(childComplexity int) int
 		Currency func(childComplexity int) int
 	}
 
 	Mutation struct {
+		AdjustPoints         func(childComplexity int, input model.AdjustPointsInput) int
 		AdjustStock          func(childComplexity int, input model.AdjustStockInput) int
 		CancelFulfilment     func(childComplexity int, id string, reason string) int
 		CancelOrder          func(childComplexity int, id string, note string) int
@@ -258,11 +450,16 @@ type ComplexityRoot struct {
 		CancelTransfer       func(childComplexity int, id string) int
 		CloseReturn          func(childComplexity int, id string, note *string) int
 		Collect              func(childComplexity int, input model.CollectInput) int
+		ConfirmMemberLink    func(childComplexity int, challengeID string, code string, password string) int
 		CountStock           func(childComplexity int, input model.CountStockInput) int
 		CreateReturn         func(childComplexity int, input model.CreateReturnInput) int
 		CreateTransfer       func(childComplexity int, input model.CreateTransferInput) int
 		CustomerLogin        func(childComplexity int, email string, password string) int
+		CustomerMerge        func(childComplexity int, input model.CustomerMergeInput) int
 		CustomerRegister     func(childComplexity int, input model.CustomerRegisterInput) int
+		CustomerUnmerge      func(childComplexity int, mergeID string, reason string) int
+		EraseCustomer        func(childComplexity int, customerID string, reason string) int
+		ExportCustomerData   func(childComplexity int, customerID *string) int
 		Logout               func(childComplexity int) int
 		MarkDelivered        func(childComplexity int, id string) int
 		MarkReady            func(childComplexity int, id string) int
@@ -270,9 +467,11 @@ type ComplexityRoot struct {
 		PlaceOrder           func(childComplexity int, input model.PlaceOrderInput) int
 		ReceiveAtStore       func(childComplexity int, id string) int
 		ReceiveTransfer      func(childComplexity int, input model.ReceiveTransferInput) int
+		RecordConsent        func(childComplexity int, input model.RecordConsentInput) int
 		RecordPayment        func(childComplexity int, input model.RecordPaymentInput) int
 		Refund               func(childComplexity int, input model.RefundInput) int
 		RefundOrder          func(childComplexity int, input model.RefundOrderInput) int
+		RegisterMember       func(childComplexity int, input model.RegisterMemberInput) int
 		ReleaseOrder         func(childComplexity int, id string, note string) int
 		RerouteFulfilment    func(childComplexity int, input model.RerouteFulfilmentInput) int
 		ScanToPack           func(childComplexity int, input model.ScanToPackInput) int
@@ -281,7 +480,10 @@ type ComplexityRoot struct {
 		ShipFulfilment       func(childComplexity int, input model.ShipFulfilmentInput) int
 		ShipTransfer         func(childComplexity int, id string) int
 		StaffLogin           func(childComplexity int, login string, password string) int
+		StartMemberLink      func(childComplexity int, email string, phone *string) int
 		StartPicking         func(childComplexity int, id string) int
+		SubmitFeedback       func(childComplexity int, input model.SubmitFeedbackInput) int
+		TrackProductView     func(childComplexity int, input model.TrackProductViewInput) int
 	}
 
 	Order struct {
@@ -294,6 +496,7 @@ type ComplexityRoot struct {
 		Due           func(childComplexity int) int
 		Email         func(childComplexity int) int
 		Events        func(childComplexity int) int
+		Feedback      func(childComplexity int) int
 		Fulfilments   func(childComplexity int) int
 		HoldReasons   func(childComplexity int) int
 		ID            func(childComplexity int) int
@@ -413,6 +616,17 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	PointsEntry struct {
+		ActorName func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Order     func(childComplexity int) int
+		Points    func(childComplexity int) int
+		Reason    func(childComplexity int) int
+	}
+
 	Product struct {
 		Brand         func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
@@ -438,28 +652,40 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ProductView struct {
+		Channel      func(childComplexity int) int
+		LastViewedAt func(childComplexity int) int
+		Product      func(childComplexity int) int
+		Variant      func(childComplexity int) int
+		Views        func(childComplexity int) int
+	}
+
 	Query struct {
-		ExpiringStock      func(childComplexity int, withinDays *int, locationID *string) int
-		Fulfilment         func(childComplexity int, id string) int
-		Fulfilments        func(childComplexity int, locationID string, statuses []order.FulfilmentStatus, first *int, after *string) int
-		Locations          func(childComplexity int, kind *location.Kind) int
-		LowStock           func(childComplexity int, locationID *string, first *int, after *string) int
-		Me                 func(childComplexity int) int
-		Node               func(childComplexity int, id string) int
-		Order              func(childComplexity int, id string) int
-		OrderByNumber      func(childComplexity int, number string) int
-		Orders             func(childComplexity int, first *int, after *string, search *string, customerID *string, channel *order.Channel, status *order.Status, paymentStatus *order.PaymentStatus, locationID *string, from *time.Time, to *time.Time) int
-		PickList           func(childComplexity int, locationID string) int
-		Product            func(childComplexity int, id *string, handle *string) int
-		Products           func(childComplexity int, first *int, after *string, search *string) int
-		Return             func(childComplexity int, id string) int
-		Returns            func(childComplexity int, locationID *string, status *returns.Status, orderID *string, first *int, after *string) int
-		StockDiscrepancies func(childComplexity int, locationID *string, status *string) int
-		StockLevels        func(childComplexity int, skus []string, locationID *string) int
-		StockMovements     func(childComplexity int, variantID *string, locationID *string, kind *inventory.Kind, from *time.Time, to *time.Time, first *int, after *string) int
-		Transfer           func(childComplexity int, id string) int
-		Transfers          func(childComplexity int, locationID *string, fromLocationID *string, toLocationID *string, statuses []string, first *int, after *string) int
-		Variant            func(childComplexity int, id *string, sku *string, barcode *string) int
+		Customer             func(childComplexity int, id string) int
+		CustomerMergePreview func(childComplexity int, survivorID string, mergedID string) int
+		Customers            func(childComplexity int, search string, first *int, after *string) int
+		DeliveriesExpected   func(childComplexity int, locationID string) int
+		ExpiringStock        func(childComplexity int, withinDays *int, locationID *string) int
+		Fulfilment           func(childComplexity int, id string) int
+		Fulfilments          func(childComplexity int, locationID string, statuses []order.FulfilmentStatus, first *int, after *string) int
+		Locations            func(childComplexity int, kind *location.Kind) int
+		LowStock             func(childComplexity int, locationID *string, first *int, after *string) int
+		Me                   func(childComplexity int) int
+		Node                 func(childComplexity int, id string) int
+		Order                func(childComplexity int, id string) int
+		OrderByNumber        func(childComplexity int, number string) int
+		Orders               func(childComplexity int, first *int, after *string, search *string, customerID *string, channel *order.Channel, status *order.Status, paymentStatus *order.PaymentStatus, locationID *string, from *time.Time, to *time.Time) int
+		PickList             func(childComplexity int, locationID string) int
+		Product              func(childComplexity int, id *string, handle *string) int
+		Products             func(childComplexity int, first *int, after *string, search *string) int
+		Return               func(childComplexity int, id string) int
+		Returns              func(childComplexity int, locationID *string, status *returns.Status, orderID *string, first *int, after *string) int
+		StockDiscrepancies   func(childComplexity int, locationID *string, status *string) int
+		StockLevels          func(childComplexity int, skus []string, locationID *string) int
+		StockMovements       func(childComplexity int, variantID *string, locationID *string, kind *inventory.Kind, from *time.Time, to *time.Time, first *int, after *string) int
+		Transfer             func(childComplexity int, id string) int
+		Transfers            func(childComplexity int, locationID *string, fromLocationID *string, toLocationID *string, statuses []string, first *int, after *string) int
+		Variant              func(childComplexity int, id *string, sku *string, barcode *string) int
 	}
 
 	RecordPaymentPayload struct {
@@ -647,8 +873,14 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		OrderUpdated func(childComplexity int, id string) int
-		StockChanged func(childComplexity int, skus []string, locationID *string) int
+		GoodsNotifications func(childComplexity int, locationID string) int
+		OrderUpdated       func(childComplexity int, id string) int
+		StockChanged       func(childComplexity int, skus []string, locationID *string) int
+	}
+
+	TrackProductViewPayload struct {
+		Recorded   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Transfer struct {
@@ -726,15 +958,65 @@ type AllocationCandidateResolver interface {
 type AvailabilityResolver interface {
 	ByLocation(ctx context.Context, obj *model.Availability, near *model.NearInput) ([]inventory.LocationAvailability, error)
 }
+type ConsentResolver interface {
+	Location(ctx context.Context, obj *customer.Consent) (*location.Location, error)
+	Statement(ctx context.Context, obj *customer.Consent) (*string, error)
+}
 type CustomerResolver interface {
 	ID(ctx context.Context, obj *customer.Customer) (string, error)
 
 	Orders(ctx context.Context, obj *customer.Customer, first *int, after *string) (*model.OrderConnection, error)
 	StoreCredit(ctx context.Context, obj *customer.Customer) (*model.Money, error)
+	MemberNumber(ctx context.Context, obj *customer.Customer) (string, error)
+	JoinedChannel(ctx context.Context, obj *customer.Customer) (string, error)
+	JoinedAt(ctx context.Context, obj *customer.Customer) (*time.Time, error)
+	JoinedLocation(ctx context.Context, obj *customer.Customer) (*location.Location, error)
+	MergedInto(ctx context.Context, obj *customer.Customer) (*customer.Customer, error)
+	Erased(ctx context.Context, obj *customer.Customer) (bool, error)
+	Identities(ctx context.Context, obj *customer.Customer) ([]customer.Identity, error)
+	Consents(ctx context.Context, obj *customer.Customer, history *bool) ([]customer.Consent, error)
+	Points(ctx context.Context, obj *customer.Customer) (*loyalty.Summary, error)
+	LifetimeValue(ctx context.Context, obj *customer.Customer) ([]model.Money, error)
+	Merges(ctx context.Context, obj *customer.Customer) ([]customer.MergeEvent, error)
+	RecentViews(ctx context.Context, obj *customer.Customer, first *int) ([]marketing.ProductView, error)
+	Feedback(ctx context.Context, obj *customer.Customer, first *int) ([]feedback.Feedback, error)
+}
+type CustomerIdentityResolver interface {
+	ID(ctx context.Context, obj *customer.Identity) (string, error)
+
+	Provider(ctx context.Context, obj *customer.Identity) (*string, error)
+}
+type CustomerMergeResolver interface {
+	ID(ctx context.Context, obj *customer.MergeEvent) (string, error)
+	Survivor(ctx context.Context, obj *customer.MergeEvent) (*customer.Customer, error)
+	Merged(ctx context.Context, obj *customer.MergeEvent) (*customer.Customer, error)
+
+	UnmergedBy(ctx context.Context, obj *customer.MergeEvent) (*string, error)
+	UnmergeReason(ctx context.Context, obj *customer.MergeEvent) (*string, error)
+}
+type CustomerMergePreviewResolver interface {
+	Survivor(ctx context.Context, obj *customer.MergePreviewResult) (*customer.Customer, error)
+	Merged(ctx context.Context, obj *customer.MergePreviewResult) (*customer.Customer, error)
+
+	Blocked(ctx context.Context, obj *customer.MergePreviewResult) (bool, error)
+}
+type ExpectedDeliveryResolver interface {
+	FromLocation(ctx context.Context, obj *purchasing.Delivery) (*location.Location, error)
+	Location(ctx context.Context, obj *purchasing.Delivery) (*location.Location, error)
+
+	Transfer(ctx context.Context, obj *purchasing.Delivery) (*inventory.Transfer, error)
 }
 type ExpiringLotResolver interface {
 	Location(ctx context.Context, obj *inventory.ExpiringLot) (*location.Location, error)
 	Variant(ctx context.Context, obj *inventory.ExpiringLot) (*model.Variant, error)
+}
+type FeedbackResolver interface {
+	ID(ctx context.Context, obj *feedback.Feedback) (string, error)
+	Order(ctx context.Context, obj *feedback.Feedback) (*model.Order, error)
+
+	Comment(ctx context.Context, obj *feedback.Feedback) (*string, error)
+	Location(ctx context.Context, obj *feedback.Feedback) (*location.Location, error)
+	FollowUp(ctx context.Context, obj *feedback.Feedback) (*bool, error)
 }
 type FulfilmentResolver interface {
 	ID(ctx context.Context, obj *model.Fulfilment) (string, error)
@@ -766,6 +1048,25 @@ type LocationResolver interface {
 	Address(ctx context.Context, obj *location.Location) (*model.Address, error)
 
 	Coordinates(ctx context.Context, obj *location.Location) (*model.Coordinates, error)
+}
+type LoyaltyPointsResolver interface {
+	Tier(ctx context.Context, obj *loyalty.Summary) (*loyalty.Benefits, error)
+	RollingSpend(ctx context.Context, obj *loyalty.Summary) (*model.Money, error)
+
+	History(ctx context.Context, obj *loyalty.Summary, first *int) ([]loyalty.Entry, error)
+}
+type LoyaltyTierResolver interface {
+	DiscountPercent(ctx context.Context, obj *loyalty.Benefits) (float64, error)
+	FreeShippingThreshold(ctx context.Context, obj *loyalty.Benefits) (*model.Money, error)
+}
+type MergeMovesResolver interface {
+	Orders(ctx context.Context, obj *customer.Moved) ([]model.Order, error)
+	OrderCount(ctx context.Context, obj *customer.Moved) (int, error)
+
+	IdentityCount(ctx context.Context, obj *customer.Moved) (int, error)
+	ConsentCount(ctx context.Context, obj *customer.Moved) (int, error)
+
+	CouponUseCount(ctx context.Context, obj *customer.Moved) (int, error)
 }
 type MutationResolver interface {
 	StaffLogin(ctx context.Context, login string, password string) (*model.AuthPayload, error)
@@ -799,6 +1100,17 @@ type MutationResolver interface {
 	CloseReturn(ctx context.Context, id string, note *string) (*model.ReturnPayload, error)
 	Refund(ctx context.Context, input model.RefundInput) (*model.RefundPayload, error)
 	RefundOrder(ctx context.Context, input model.RefundOrderInput) (*model.RefundOrderPayload, error)
+	RegisterMember(ctx context.Context, input model.RegisterMemberInput) (*model.CustomerPayload, error)
+	CustomerMerge(ctx context.Context, input model.CustomerMergeInput) (*model.CustomerMergePayload, error)
+	CustomerUnmerge(ctx context.Context, mergeID string, reason string) (*model.CustomerMergePayload, error)
+	AdjustPoints(ctx context.Context, input model.AdjustPointsInput) (*model.AdjustPointsPayload, error)
+	RecordConsent(ctx context.Context, input model.RecordConsentInput) (*model.ConsentPayload, error)
+	ExportCustomerData(ctx context.Context, customerID *string) (*model.ExportCustomerDataPayload, error)
+	EraseCustomer(ctx context.Context, customerID string, reason string) (*model.EraseCustomerPayload, error)
+	TrackProductView(ctx context.Context, input model.TrackProductViewInput) (*model.TrackProductViewPayload, error)
+	SubmitFeedback(ctx context.Context, input model.SubmitFeedbackInput) (*model.FeedbackPayload, error)
+	StartMemberLink(ctx context.Context, email string, phone *string) (*model.MemberLinkPayload, error)
+	ConfirmMemberLink(ctx context.Context, challengeID string, code string, password string) (*model.AuthPayload, error)
 }
 type OrderResolver interface {
 	Customer(ctx context.Context, obj *model.Order) (*customer.Customer, error)
@@ -806,6 +1118,7 @@ type OrderResolver interface {
 	Location(ctx context.Context, obj *model.Order) (*location.Location, error)
 
 	RefundDue(ctx context.Context, obj *model.Order) (*model.Money, error)
+	Feedback(ctx context.Context, obj *model.Order) (*feedback.Feedback, error)
 
 	Lines(ctx context.Context, obj *model.Order) ([]model.OrderLine, error)
 	Fulfilments(ctx context.Context, obj *model.Order) ([]model.Fulfilment, error)
@@ -835,11 +1148,22 @@ type PickGroupResolver interface {
 type PickListResolver interface {
 	Location(ctx context.Context, obj *order.PickList) (*location.Location, error)
 }
+type PointsEntryResolver interface {
+	ID(ctx context.Context, obj *loyalty.Entry) (string, error)
+
+	Order(ctx context.Context, obj *loyalty.Entry) (*model.Order, error)
+	Reason(ctx context.Context, obj *loyalty.Entry) (*string, error)
+	ActorName(ctx context.Context, obj *loyalty.Entry) (*string, error)
+}
 type ProductResolver interface {
 	Variants(ctx context.Context, obj *model.Product) ([]model.Variant, error)
 }
 type ProductConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.ProductConnection) (int, error)
+}
+type ProductViewResolver interface {
+	Product(ctx context.Context, obj *marketing.ProductView) (*model.Product, error)
+	Variant(ctx context.Context, obj *marketing.ProductView) (*model.Variant, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -863,6 +1187,10 @@ type QueryResolver interface {
 	PickList(ctx context.Context, locationID string) (*order.PickList, error)
 	Return(ctx context.Context, id string) (*model.Return, error)
 	Returns(ctx context.Context, locationID *string, status *returns.Status, orderID *string, first *int, after *string) (*model.ReturnConnection, error)
+	Customers(ctx context.Context, search string, first *int, after *string) (*model.CustomerConnection, error)
+	Customer(ctx context.Context, id string) (*customer.Customer, error)
+	CustomerMergePreview(ctx context.Context, survivorID string, mergedID string) (*customer.MergePreviewResult, error)
+	DeliveriesExpected(ctx context.Context, locationID string) ([]purchasing.Delivery, error)
 }
 type ReturnResolver interface {
 	Order(ctx context.Context, obj *model.Return) (*model.Order, error)
@@ -904,6 +1232,7 @@ type StockMovementResolver interface {
 type SubscriptionResolver interface {
 	StockChanged(ctx context.Context, skus []string, locationID *string) (<-chan *inventory.Level, error)
 	OrderUpdated(ctx context.Context, id string) (<-chan *model.Order, error)
+	GoodsNotifications(ctx context.Context, locationID string) (<-chan *model.GoodsNotification, error)
 }
 type TransferResolver interface {
 	ID(ctx context.Context, obj *inventory.Transfer) (string, error)
@@ -975,6 +1304,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Address.Region(childComplexity), true
+
+	case "AdjustPointsPayload.customer":
+		if e.ComplexityRoot.AdjustPointsPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustPointsPayload.Customer(childComplexity), true
+	case "AdjustPointsPayload.entry":
+		if e.ComplexityRoot.AdjustPointsPayload.Entry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustPointsPayload.Entry(childComplexity), true
+	case "AdjustPointsPayload.userErrors":
+		if e.ComplexityRoot.AdjustPointsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustPointsPayload.UserErrors(childComplexity), true
 
 	case "Allocation.candidates":
 		if e.ComplexityRoot.Allocation.Candidates == nil {
@@ -1118,6 +1466,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.ExpiresAt(childComplexity), true
+	case "AuthPayload.linkChallenge":
+		if e.ComplexityRoot.AuthPayload.LinkChallenge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.LinkChallenge(childComplexity), true
 	case "AuthPayload.token":
 		if e.ComplexityRoot.AuthPayload.Token == nil {
 			break
@@ -1174,6 +1528,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CandidateLine.Takes(childComplexity), true
 
+	case "Consent.recordedBy":
+		if e.ComplexityRoot.Consent.ActorKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.ActorKind(childComplexity), true
+	case "Consent.channel":
+		if e.ComplexityRoot.Consent.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Channel(childComplexity), true
+	case "Consent.granted":
+		if e.ComplexityRoot.Consent.Granted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Granted(childComplexity), true
+	case "Consent.location":
+		if e.ComplexityRoot.Consent.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Location(childComplexity), true
+	case "Consent.purpose":
+		if e.ComplexityRoot.Consent.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Purpose(childComplexity), true
+	case "Consent.recordedAt":
+		if e.ComplexityRoot.Consent.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.RecordedAt(childComplexity), true
+	case "Consent.statement":
+		if e.ComplexityRoot.Consent.Statement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Statement(childComplexity), true
+
+	case "ConsentPayload.consent":
+		if e.ComplexityRoot.ConsentPayload.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentPayload.Consent(childComplexity), true
+	case "ConsentPayload.userErrors":
+		if e.ComplexityRoot.ConsentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentPayload.UserErrors(childComplexity), true
+
 	case "Coordinates.latitude":
 		if e.ComplexityRoot.Coordinates.Latitude == nil {
 			break
@@ -1187,18 +1597,94 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Coordinates.Longitude(childComplexity), true
 
+	case "Customer.consents":
+		if e.ComplexityRoot.Customer.Consents == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_consents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Consents(childComplexity, args["history"].(*bool)), true
 	case "Customer.email":
 		if e.ComplexityRoot.Customer.Email == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Customer.Email(childComplexity), true
+	case "Customer.erased":
+		if e.ComplexityRoot.Customer.Erased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Erased(childComplexity), true
+	case "Customer.feedback":
+		if e.ComplexityRoot.Customer.Feedback == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_feedback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Feedback(childComplexity, args["first"].(*int)), true
 	case "Customer.id":
 		if e.ComplexityRoot.Customer.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Customer.ID(childComplexity), true
+	case "Customer.identities":
+		if e.ComplexityRoot.Customer.Identities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Identities(childComplexity), true
+	case "Customer.joinedAt":
+		if e.ComplexityRoot.Customer.JoinedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.JoinedAt(childComplexity), true
+	case "Customer.joinedChannel":
+		if e.ComplexityRoot.Customer.JoinedChannel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.JoinedChannel(childComplexity), true
+	case "Customer.joinedLocation":
+		if e.ComplexityRoot.Customer.JoinedLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.JoinedLocation(childComplexity), true
+	case "Customer.lifetimeValue":
+		if e.ComplexityRoot.Customer.LifetimeValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.LifetimeValue(childComplexity), true
+	case "Customer.memberNumber":
+		if e.ComplexityRoot.Customer.MemberNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.MemberNumber(childComplexity), true
+	case "Customer.mergedInto":
+		if e.ComplexityRoot.Customer.MergedInto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.MergedInto(childComplexity), true
+	case "Customer.merges":
+		if e.ComplexityRoot.Customer.Merges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Merges(childComplexity), true
 	case "Customer.name":
 		if e.ComplexityRoot.Customer.Name == nil {
 			break
@@ -1222,12 +1708,210 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Phone(childComplexity), true
+	case "Customer.points":
+		if e.ComplexityRoot.Customer.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Points(childComplexity), true
+	case "Customer.recentViews":
+		if e.ComplexityRoot.Customer.RecentViews == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_recentViews_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.RecentViews(childComplexity, args["first"].(*int)), true
 	case "Customer.storeCredit":
 		if e.ComplexityRoot.Customer.StoreCredit == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Customer.StoreCredit(childComplexity), true
+
+	case "CustomerConnection.edges":
+		if e.ComplexityRoot.CustomerConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerConnection.Edges(childComplexity), true
+	case "CustomerConnection.pageInfo":
+		if e.ComplexityRoot.CustomerConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerConnection.PageInfo(childComplexity), true
+
+	case "CustomerEdge.cursor":
+		if e.ComplexityRoot.CustomerEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerEdge.Cursor(childComplexity), true
+	case "CustomerEdge.node":
+		if e.ComplexityRoot.CustomerEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerEdge.Node(childComplexity), true
+
+	case "CustomerIdentity.createdAt":
+		if e.ComplexityRoot.CustomerIdentity.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerIdentity.CreatedAt(childComplexity), true
+	case "CustomerIdentity.id":
+		if e.ComplexityRoot.CustomerIdentity.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerIdentity.ID(childComplexity), true
+	case "CustomerIdentity.kind":
+		if e.ComplexityRoot.CustomerIdentity.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerIdentity.Kind(childComplexity), true
+	case "CustomerIdentity.provider":
+		if e.ComplexityRoot.CustomerIdentity.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerIdentity.Provider(childComplexity), true
+	case "CustomerIdentity.value":
+		if e.ComplexityRoot.CustomerIdentity.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerIdentity.Value(childComplexity), true
+	case "CustomerIdentity.verifiedAt":
+		if e.ComplexityRoot.CustomerIdentity.VerifiedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerIdentity.VerifiedAt(childComplexity), true
+
+	case "CustomerMerge.mergedBy":
+		if e.ComplexityRoot.CustomerMerge.ActorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.ActorName(childComplexity), true
+	case "CustomerMerge.mergedAt":
+		if e.ComplexityRoot.CustomerMerge.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.CreatedAt(childComplexity), true
+	case "CustomerMerge.id":
+		if e.ComplexityRoot.CustomerMerge.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.ID(childComplexity), true
+	case "CustomerMerge.merged":
+		if e.ComplexityRoot.CustomerMerge.Merged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Merged(childComplexity), true
+	case "CustomerMerge.moves":
+		if e.ComplexityRoot.CustomerMerge.Moved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Moved(childComplexity), true
+	case "CustomerMerge.reason":
+		if e.ComplexityRoot.CustomerMerge.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Reason(childComplexity), true
+	case "CustomerMerge.survivor":
+		if e.ComplexityRoot.CustomerMerge.Survivor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.Survivor(childComplexity), true
+	case "CustomerMerge.unmergeReason":
+		if e.ComplexityRoot.CustomerMerge.UnmergeReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.UnmergeReason(childComplexity), true
+	case "CustomerMerge.unmergedAt":
+		if e.ComplexityRoot.CustomerMerge.UnmergedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.UnmergedAt(childComplexity), true
+	case "CustomerMerge.unmergedBy":
+		if e.ComplexityRoot.CustomerMerge.UnmergedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMerge.UnmergedBy(childComplexity), true
+
+	case "CustomerMergePayload.merge":
+		if e.ComplexityRoot.CustomerMergePayload.Merge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePayload.Merge(childComplexity), true
+	case "CustomerMergePayload.userErrors":
+		if e.ComplexityRoot.CustomerMergePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePayload.UserErrors(childComplexity), true
+
+	case "CustomerMergePreview.blocked":
+		if e.ComplexityRoot.CustomerMergePreview.Blocked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePreview.Blocked(childComplexity), true
+	case "CustomerMergePreview.conflicts":
+		if e.ComplexityRoot.CustomerMergePreview.Conflicts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePreview.Conflicts(childComplexity), true
+	case "CustomerMergePreview.merged":
+		if e.ComplexityRoot.CustomerMergePreview.Merged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePreview.Merged(childComplexity), true
+	case "CustomerMergePreview.moves":
+		if e.ComplexityRoot.CustomerMergePreview.Moves == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePreview.Moves(childComplexity), true
+	case "CustomerMergePreview.survivor":
+		if e.ComplexityRoot.CustomerMergePreview.Survivor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePreview.Survivor(childComplexity), true
+
+	case "CustomerPayload.customer":
+		if e.ComplexityRoot.CustomerPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPayload.Customer(childComplexity), true
+	case "CustomerPayload.userErrors":
+		if e.ComplexityRoot.CustomerPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPayload.UserErrors(childComplexity), true
 
 	case "DeliveryAddress.city":
 		if e.ComplexityRoot.DeliveryAddress.City == nil {
@@ -1278,6 +1962,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeliveryAddress.Region(childComplexity), true
 
+	case "EraseCustomerPayload.customer":
+		if e.ComplexityRoot.EraseCustomerPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseCustomerPayload.Customer(childComplexity), true
+	case "EraseCustomerPayload.userErrors":
+		if e.ComplexityRoot.EraseCustomerPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseCustomerPayload.UserErrors(childComplexity), true
+
+	case "ExpectedDelivery.expectedOn":
+		if e.ComplexityRoot.ExpectedDelivery.ExpectedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExpectedDelivery.ExpectedOn(childComplexity), true
+	case "ExpectedDelivery.from":
+		if e.ComplexityRoot.ExpectedDelivery.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExpectedDelivery.From(childComplexity), true
+	case "ExpectedDelivery.fromLocation":
+		if e.ComplexityRoot.ExpectedDelivery.FromLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExpectedDelivery.FromLocation(childComplexity), true
+	case "ExpectedDelivery.kind":
+		if e.ComplexityRoot.ExpectedDelivery.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExpectedDelivery.Kind(childComplexity), true
+	case "ExpectedDelivery.location":
+		if e.ComplexityRoot.ExpectedDelivery.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExpectedDelivery.Location(childComplexity), true
+	case "ExpectedDelivery.name":
+		if e.ComplexityRoot.ExpectedDelivery.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExpectedDelivery.Name(childComplexity), true
+	case "ExpectedDelivery.status":
+		if e.ComplexityRoot.ExpectedDelivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExpectedDelivery.Status(childComplexity), true
+	case "ExpectedDelivery.transfer":
+		if e.ComplexityRoot.ExpectedDelivery.Transfer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExpectedDelivery.Transfer(childComplexity), true
+	case "ExpectedDelivery.units":
+		if e.ComplexityRoot.ExpectedDelivery.Units == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExpectedDelivery.Units(childComplexity), true
+
 	case "ExpiringLot.expired":
 		if e.ComplexityRoot.ExpiringLot.Expired == nil {
 			break
@@ -1314,6 +2066,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ExpiringLot.Variant(childComplexity), true
+
+	case "ExportCustomerDataPayload.data":
+		if e.ComplexityRoot.ExportCustomerDataPayload.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportCustomerDataPayload.Data(childComplexity), true
+	case "ExportCustomerDataPayload.userErrors":
+		if e.ComplexityRoot.ExportCustomerDataPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExportCustomerDataPayload.UserErrors(childComplexity), true
+
+	case "Feedback.comment":
+		if e.ComplexityRoot.Feedback.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.Comment(childComplexity), true
+	case "Feedback.createdAt":
+		if e.ComplexityRoot.Feedback.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.CreatedAt(childComplexity), true
+	case "Feedback.followUp":
+		if e.ComplexityRoot.Feedback.FollowUp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.FollowUp(childComplexity), true
+	case "Feedback.id":
+		if e.ComplexityRoot.Feedback.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.ID(childComplexity), true
+	case "Feedback.location":
+		if e.ComplexityRoot.Feedback.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.Location(childComplexity), true
+	case "Feedback.order":
+		if e.ComplexityRoot.Feedback.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.Order(childComplexity), true
+	case "Feedback.rating":
+		if e.ComplexityRoot.Feedback.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.Rating(childComplexity), true
+
+	case "FeedbackPayload.feedback":
+		if e.ComplexityRoot.FeedbackPayload.Feedback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackPayload.Feedback(childComplexity), true
+	case "FeedbackPayload.userErrors":
+		if e.ComplexityRoot.FeedbackPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedbackPayload.UserErrors(childComplexity), true
 
 	case "Fulfilment.cancelReason":
 		if e.ComplexityRoot.Fulfilment.CancelReason == nil {
@@ -1561,6 +2382,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FulfilmentPayload.UserErrors(childComplexity), true
 
+	case "GoodsNotification.expectedOn":
+		if e.ComplexityRoot.GoodsNotification.ExpectedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GoodsNotification.ExpectedOn(childComplexity), true
+	case "GoodsNotification.kind":
+		if e.ComplexityRoot.GoodsNotification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GoodsNotification.Kind(childComplexity), true
+	case "GoodsNotification.location":
+		if e.ComplexityRoot.GoodsNotification.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GoodsNotification.Location(childComplexity), true
+	case "GoodsNotification.outstandingUnits":
+		if e.ComplexityRoot.GoodsNotification.OutstandingUnits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GoodsNotification.OutstandingUnits(childComplexity), true
+	case "GoodsNotification.purchaseOrderNumber":
+		if e.ComplexityRoot.GoodsNotification.PurchaseOrderNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GoodsNotification.PurchaseOrderNumber(childComplexity), true
+	case "GoodsNotification.status":
+		if e.ComplexityRoot.GoodsNotification.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GoodsNotification.Status(childComplexity), true
+	case "GoodsNotification.supplierName":
+		if e.ComplexityRoot.GoodsNotification.SupplierName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GoodsNotification.SupplierName(childComplexity), true
+
 	case "Location.active":
 		if e.ComplexityRoot.Location.Active == nil {
 			break
@@ -1641,6 +2505,173 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LocationAvailability.Location(childComplexity), true
 
+	case "LoyaltyPoints.balance":
+		if e.ComplexityRoot.LoyaltyPoints.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyPoints.Balance(childComplexity), true
+	case "LoyaltyPoints.history":
+		if e.ComplexityRoot.LoyaltyPoints.History == nil {
+			break
+		}
+
+		args, err := ec.field_LoyaltyPoints_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.LoyaltyPoints.History(childComplexity, args["first"].(*int)), true
+	case "LoyaltyPoints.nextExpiringPoints":
+		if e.ComplexityRoot.LoyaltyPoints.NextExpiring == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyPoints.NextExpiring(childComplexity), true
+	case "LoyaltyPoints.nextExpiry":
+		if e.ComplexityRoot.LoyaltyPoints.NextExpiry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyPoints.NextExpiry(childComplexity), true
+	case "LoyaltyPoints.rollingSpend":
+		if e.ComplexityRoot.LoyaltyPoints.RollingSpend == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyPoints.RollingSpend(childComplexity), true
+	case "LoyaltyPoints.tier":
+		if e.ComplexityRoot.LoyaltyPoints.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyPoints.Tier(childComplexity), true
+
+	case "LoyaltyTier.discountPercent":
+		if e.ComplexityRoot.LoyaltyTier.DiscountPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTier.DiscountPercent(childComplexity), true
+	case "LoyaltyTier.freeShippingThreshold":
+		if e.ComplexityRoot.LoyaltyTier.FreeShippingThreshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTier.FreeShippingThreshold(childComplexity), true
+	case "LoyaltyTier.name":
+		if e.ComplexityRoot.LoyaltyTier.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTier.Name(childComplexity), true
+	case "LoyaltyTier.code":
+		if e.ComplexityRoot.LoyaltyTier.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTier.Tier(childComplexity), true
+
+	case "MemberLinkChallenge.destination":
+		if e.ComplexityRoot.MemberLinkChallenge.Destination == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberLinkChallenge.Destination(childComplexity), true
+	case "MemberLinkChallenge.expiresAt":
+		if e.ComplexityRoot.MemberLinkChallenge.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberLinkChallenge.ExpiresAt(childComplexity), true
+	case "MemberLinkChallenge.id":
+		if e.ComplexityRoot.MemberLinkChallenge.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberLinkChallenge.ID(childComplexity), true
+	case "MemberLinkChallenge.via":
+		if e.ComplexityRoot.MemberLinkChallenge.Via == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberLinkChallenge.Via(childComplexity), true
+
+	case "MemberLinkPayload.challenge":
+		if e.ComplexityRoot.MemberLinkPayload.Challenge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberLinkPayload.Challenge(childComplexity), true
+	case "MemberLinkPayload.userErrors":
+		if e.ComplexityRoot.MemberLinkPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberLinkPayload.UserErrors(childComplexity), true
+
+	case "MergeConflict.blocking":
+		if e.ComplexityRoot.MergeConflict.Blocking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeConflict.Blocking(childComplexity), true
+	case "MergeConflict.code":
+		if e.ComplexityRoot.MergeConflict.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeConflict.Code(childComplexity), true
+	case "MergeConflict.message":
+		if e.ComplexityRoot.MergeConflict.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeConflict.Message(childComplexity), true
+
+	case "MergeMoves.consentCount":
+		if e.ComplexityRoot.MergeMoves.ConsentCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeMoves.ConsentCount(childComplexity), true
+	case "MergeMoves.couponUseCount":
+		if e.ComplexityRoot.MergeMoves.CouponUseCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeMoves.CouponUseCount(childComplexity), true
+	case "MergeMoves.identityCount":
+		if e.ComplexityRoot.MergeMoves.IdentityCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeMoves.IdentityCount(childComplexity), true
+	case "MergeMoves.orderCount":
+		if e.ComplexityRoot.MergeMoves.OrderCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeMoves.OrderCount(childComplexity), true
+	case "MergeMoves.orders":
+		if e.ComplexityRoot.MergeMoves.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeMoves.Orders(childComplexity), true
+	case "MergeMoves.points":
+		if e.ComplexityRoot.MergeMoves.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeMoves.Points(childComplexity), true
+	case "MergeMoves.storeCredit":
+		if e.ComplexityRoot.MergeMoves.StoreCredit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeMoves.StoreCredit(childComplexity), true
+
 	case "Money.amount":
 		if e.ComplexityRoot.Money.Amount == nil {
 			break
@@ -1654,6 +2685,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.Currency(childComplexity), true
 
+	case "Mutation.adjustPoints":
+		if e.ComplexityRoot.Mutation.AdjustPoints == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adjustPoints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdjustPoints(childComplexity, args["input"].(model.AdjustPointsInput)), true
 	case "Mutation.adjustStock":
 		if e.ComplexityRoot.Mutation.AdjustStock == nil {
 			break
@@ -1731,6 +2773,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Collect(childComplexity, args["input"].(model.CollectInput)), true
+	case "Mutation.confirmMemberLink":
+		if e.ComplexityRoot.Mutation.ConfirmMemberLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmMemberLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmMemberLink(childComplexity, args["challengeId"].(string), args["code"].(string), args["password"].(string)), true
 	case "Mutation.countStock":
 		if e.ComplexityRoot.Mutation.CountStock == nil {
 			break
@@ -1775,6 +2828,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CustomerLogin(childComplexity, args["email"].(string), args["password"].(string)), true
+	case "Mutation.customerMerge":
+		if e.ComplexityRoot.Mutation.CustomerMerge == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_customerMerge_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CustomerMerge(childComplexity, args["input"].(model.CustomerMergeInput)), true
 	case "Mutation.customerRegister":
 		if e.ComplexityRoot.Mutation.CustomerRegister == nil {
 			break
@@ -1786,6 +2850,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CustomerRegister(childComplexity, args["input"].(model.CustomerRegisterInput)), true
+	case "Mutation.customerUnmerge":
+		if e.ComplexityRoot.Mutation.CustomerUnmerge == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_customerUnmerge_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CustomerUnmerge(childComplexity, args["mergeId"].(string), args["reason"].(string)), true
+	case "Mutation.eraseCustomer":
+		if e.ComplexityRoot.Mutation.EraseCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_eraseCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EraseCustomer(childComplexity, args["customerId"].(string), args["reason"].(string)), true
+	case "Mutation.exportCustomerData":
+		if e.ComplexityRoot.Mutation.ExportCustomerData == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_exportCustomerData_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExportCustomerData(childComplexity, args["customerId"].(*string)), true
 	case "Mutation.logout":
 		if e.ComplexityRoot.Mutation.Logout == nil {
 			break
@@ -1858,6 +2955,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReceiveTransfer(childComplexity, args["input"].(model.ReceiveTransferInput)), true
+	case "Mutation.recordConsent":
+		if e.ComplexityRoot.Mutation.RecordConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordConsent(childComplexity, args["input"].(model.RecordConsentInput)), true
 	case "Mutation.recordPayment":
 		if e.ComplexityRoot.Mutation.RecordPayment == nil {
 			break
@@ -1891,6 +2999,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefundOrder(childComplexity, args["input"].(model.RefundOrderInput)), true
+	case "Mutation.registerMember":
+		if e.ComplexityRoot.Mutation.RegisterMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterMember(childComplexity, args["input"].(model.RegisterMemberInput)), true
 	case "Mutation.releaseOrder":
 		if e.ComplexityRoot.Mutation.ReleaseOrder == nil {
 			break
@@ -1979,6 +3098,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StaffLogin(childComplexity, args["login"].(string), args["password"].(string)), true
+	case "Mutation.startMemberLink":
+		if e.ComplexityRoot.Mutation.StartMemberLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startMemberLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartMemberLink(childComplexity, args["email"].(string), args["phone"].(*string)), true
 	case "Mutation.startPicking":
 		if e.ComplexityRoot.Mutation.StartPicking == nil {
 			break
@@ -1990,6 +3120,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartPicking(childComplexity, args["id"].(string)), true
+	case "Mutation.submitFeedback":
+		if e.ComplexityRoot.Mutation.SubmitFeedback == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitFeedback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitFeedback(childComplexity, args["input"].(model.SubmitFeedbackInput)), true
+	case "Mutation.trackProductView":
+		if e.ComplexityRoot.Mutation.TrackProductView == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_trackProductView_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TrackProductView(childComplexity, args["input"].(model.TrackProductViewInput)), true
 
 	case "Order.allocations":
 		if e.ComplexityRoot.Order.Allocations == nil {
@@ -2045,6 +3197,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.Events(childComplexity), true
+	case "Order.feedback":
+		if e.ComplexityRoot.Order.Feedback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Feedback(childComplexity), true
 	case "Order.fulfilments":
 		if e.ComplexityRoot.Order.Fulfilments == nil {
 			break
@@ -2527,6 +3685,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlaceOrderPayload.UserErrors(childComplexity), true
 
+	case "PointsEntry.actorName":
+		if e.ComplexityRoot.PointsEntry.ActorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.ActorName(childComplexity), true
+	case "PointsEntry.createdAt":
+		if e.ComplexityRoot.PointsEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.CreatedAt(childComplexity), true
+	case "PointsEntry.expiresAt":
+		if e.ComplexityRoot.PointsEntry.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.ExpiresAt(childComplexity), true
+	case "PointsEntry.id":
+		if e.ComplexityRoot.PointsEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.ID(childComplexity), true
+	case "PointsEntry.kind":
+		if e.ComplexityRoot.PointsEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Kind(childComplexity), true
+	case "PointsEntry.order":
+		if e.ComplexityRoot.PointsEntry.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Order(childComplexity), true
+	case "PointsEntry.points":
+		if e.ComplexityRoot.PointsEntry.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Points(childComplexity), true
+	case "PointsEntry.reason":
+		if e.ComplexityRoot.PointsEntry.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PointsEntry.Reason(childComplexity), true
+
 	case "Product.brand":
 		if e.ComplexityRoot.Product.Brand == nil {
 			break
@@ -2626,6 +3833,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductEdge.Node(childComplexity), true
 
+	case "ProductView.channel":
+		if e.ComplexityRoot.ProductView.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductView.Channel(childComplexity), true
+	case "ProductView.lastViewedAt":
+		if e.ComplexityRoot.ProductView.LastViewedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductView.LastViewedAt(childComplexity), true
+	case "ProductView.product":
+		if e.ComplexityRoot.ProductView.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductView.Product(childComplexity), true
+	case "ProductView.variant":
+		if e.ComplexityRoot.ProductView.Variant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductView.Variant(childComplexity), true
+	case "ProductView.views":
+		if e.ComplexityRoot.ProductView.Views == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductView.Views(childComplexity), true
+
+	case "Query.customer":
+		if e.ComplexityRoot.Query.Customer == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Customer(childComplexity, args["id"].(string)), true
+	case "Query.customerMergePreview":
+		if e.ComplexityRoot.Query.CustomerMergePreview == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerMergePreview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerMergePreview(childComplexity, args["survivorId"].(string), args["mergedId"].(string)), true
+	case "Query.customers":
+		if e.ComplexityRoot.Query.Customers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Customers(childComplexity, args["search"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.deliveriesExpected":
+		if e.ComplexityRoot.Query.DeliveriesExpected == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deliveriesExpected_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DeliveriesExpected(childComplexity, args["locationId"].(string)), true
 	case "Query.expiringStock":
 		if e.ComplexityRoot.Query.ExpiringStock == nil {
 			break
@@ -3601,6 +4883,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StockPayload.UserErrors(childComplexity), true
 
+	case "Subscription.goodsNotifications":
+		if e.ComplexityRoot.Subscription.GoodsNotifications == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_goodsNotifications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.GoodsNotifications(childComplexity, args["locationId"].(string)), true
 	case "Subscription.orderUpdated":
 		if e.ComplexityRoot.Subscription.OrderUpdated == nil {
 			break
@@ -3623,6 +4916,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.StockChanged(childComplexity, args["skus"].([]string), args["locationId"].(*string)), true
+
+	case "TrackProductViewPayload.recorded":
+		if e.ComplexityRoot.TrackProductViewPayload.Recorded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrackProductViewPayload.Recorded(childComplexity), true
+	case "TrackProductViewPayload.userErrors":
+		if e.ComplexityRoot.TrackProductViewPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrackProductViewPayload.UserErrors(childComplexity), true
 
 	case "Transfer.cancelledAt":
 		if e.ComplexityRoot.Transfer.CancelledAt == nil {
@@ -3850,13 +5156,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAddressInput,
+		ec.unmarshalInputAdjustPointsInput,
 		ec.unmarshalInputAdjustStockInput,
 		ec.unmarshalInputCancelOrderLinesInput,
 		ec.unmarshalInputCollectInput,
+		ec.unmarshalInputConsentChoiceInput,
 		ec.unmarshalInputCoordinatesInput,
 		ec.unmarshalInputCountStockInput,
 		ec.unmarshalInputCreateReturnInput,
 		ec.unmarshalInputCreateTransferInput,
+		ec.unmarshalInputCustomerMergeInput,
 		ec.unmarshalInputCustomerRegisterInput,
 		ec.unmarshalInputFulfillmentInput,
 		ec.unmarshalInputNearInput,
@@ -3865,15 +5174,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPlaceOrderInput,
 		ec.unmarshalInputReceiveTransferInput,
 		ec.unmarshalInputReceivedLineInput,
+		ec.unmarshalInputRecordConsentInput,
 		ec.unmarshalInputRecordPaymentInput,
 		ec.unmarshalInputRefundInput,
 		ec.unmarshalInputRefundOrderInput,
+		ec.unmarshalInputRegisterMemberInput,
 		ec.unmarshalInputRerouteFulfilmentInput,
 		ec.unmarshalInputReturnLineInput,
 		ec.unmarshalInputScanToPackInput,
 		ec.unmarshalInputSetReturnDispositionInput,
 		ec.unmarshalInputSetStockPolicyInput,
 		ec.unmarshalInputShipFulfilmentInput,
+		ec.unmarshalInputSubmitFeedbackInput,
+		ec.unmarshalInputTrackProductViewInput,
 		ec.unmarshalInputTransferLineInput,
 	)
 	first := true
@@ -4065,6 +5378,12 @@ type AuthPayload {
   viewer: Viewer
   "Why signing in failed (INVALID_CREDENTIALS, RATE_LIMITED, INVALID, DUPLICATE); empty on success."
   userErrors: [UserError!]!
+  """
+  customerRegister only: the email or phone belongs to a store member without an online
+  account, so a one-time code was sent to them; confirmMemberLink with it joins this
+  registration to that member (userErrors then holds the DUPLICATE).
+  """
+  linkChallenge: MemberLinkChallenge
 }
 
 "A staff account. Visible to staff only."
@@ -4102,6 +5421,466 @@ type Customer implements Node {
   orders(first: Int, after: String): OrderConnection!
   "The customer's store credit balance. The customer themselves and staff only."
   storeCredit: Money!
+  "Member number, e.g. M00000042: what a shopper quotes at the till. Staff and the customer themselves."
+  memberNumber: String!
+  "Where the customer joined: WEB, APP, POS or MARKETPLACE."
+  joinedChannel: String!
+  "When the customer joined."
+  joinedAt: Time!
+  "The store where the customer signed up (store sign-ups). Staff only; null for customers."
+  joinedLocation: Location
+  """
+  The member this customer was merged into; null unless merged. A merged customer's
+  orders, points and identities live on that member. Staff only.
+  """
+  mergedInto: Customer
+  "Whether the customer's personal data was erased on request."
+  erased: Boolean!
+  "Every email, phone (E.164) and external account id the customer is known by, oldest first."
+  identities: [CustomerIdentity!]!
+  "The consents in force (the latest per purpose); with history, every one recorded, newest first."
+  consents(history: Boolean = false): [Consent!]!
+  "Points balance, tier and history."
+  points: LoyaltyPoints!
+  """
+  What the customer's orders from every channel came to, per currency: totals less
+  cancellations and refunds of returns. Empty without orders.
+  """
+  lifetimeValue: [Money!]!
+  "The merges the customer took part in (as survivor or merged), newest first. Staff only."
+  merges: [CustomerMerge!]!
+    @hasRole(roles: [MANAGER, ASSOCIATE])
+  """
+  The products the customer looked at online, latest first (first: 1 to 200, default 20),
+  as the storefront reported them with trackProductView. Staff and the customer themselves.
+  """
+  recentViews(first: Int): [ProductView!]!
+  "The ratings the customer gave, newest first (first: 1 to 200, default 50). Staff only."
+  feedback(first: Int): [Feedback!]!
+    @hasRole(roles: [MANAGER, ASSOCIATE])
+}
+
+"A way to recognise a customer."
+enum IdentityKind {
+  "An email address, lower case."
+  EMAIL
+  "A phone number in E.164."
+  PHONE
+  "An account id at another service (messaging, marketplace), with its provider."
+  EXTERNAL
+}
+
+"An email, phone or external account id of a customer; each belongs to one customer only."
+type CustomerIdentity {
+  "Opaque global ID."
+  id: ID!
+  kind: IdentityKind!
+  "EXTERNAL only: the service, e.g. LINE, SHOPEE."
+  provider: String
+  "The email (lower case), phone (E.164) or account id."
+  value: String!
+  "When the customer proved they own it (a one-time code); null when not verified."
+  verifiedAt: Time
+  "When it was added."
+  createdAt: Time!
+}
+
+"What a consent is for."
+enum ConsentPurpose {
+  "Marketing email (campaigns)."
+  MARKETING_EMAIL
+  "Marketing text messages."
+  MARKETING_SMS
+  "Recommendations from what the customer bought and viewed."
+  PERSONALISATION
+  "The membership terms."
+  TERMS
+}
+
+"Where a consent was given or withdrawn."
+enum ConsentChannel {
+  WEB
+  APP
+  "At a store's till or tablet."
+  POS
+  MARKETPLACE
+  "By staff in the back office, on the customer's request."
+  BACK_OFFICE
+  "By a link in an email, such as unsubscribe."
+  EMAIL_LINK
+}
+
+"A consent given or withdrawn, with when, where and by whom."
+type Consent {
+  purpose: ConsentPurpose!
+  "True when given, false when refused or withdrawn."
+  granted: Boolean!
+  channel: ConsentChannel!
+  "The store, for consents given at a store."
+  location: Location
+  "The wording (or its version) the customer agreed to."
+  statement: String
+  "Who recorded it: CUSTOMER, STAFF or SYSTEM."
+  recordedBy: String!
+  recordedAt: Time!
+}
+
+"A level of the loyalty programme and its benefits."
+type LoyaltyTier {
+  "Tier code, e.g. MEMBER, SILVER, GOLD."
+  code: String!
+  "Name to show, e.g. Gold."
+  name: String!
+  "Discount on prices in every channel, in percent (e.g. 5 or 2.5)."
+  discountPercent: Float!
+  "Orders from this subtotal ship free; null when the tier gives no free shipping."
+  freeShippingThreshold: Money
+}
+
+"A customer's standing in the loyalty programme."
+type LoyaltyPoints {
+  "Points held: the sum of the ledger's entries."
+  balance: Int!
+  "The current tier (from rolling 12-month spend)."
+  tier: LoyaltyTier!
+  "The spend the tier is computed from, in the shop's currency."
+  rollingSpend: Money!
+  "When the next points expire; null when none will."
+  nextExpiry: Time
+  "How many points expire then."
+  nextExpiringPoints: Int!
+  "The newest ledger entries, newest first (first: 1 to 200, default 20)."
+  history(first: Int): [PointsEntry!]!
+}
+
+"What moved points."
+enum PointsEntryKind {
+  "Earned on a paid order."
+  EARN
+  "Spent as a payment."
+  REDEEM
+  "Lapsed at the end of their validity."
+  EXPIRE
+  "Added or taken by a manager, with a reason."
+  ADJUST
+  "Given back for a return or a refund."
+  REVERSE
+}
+
+"One movement of points."
+type PointsEntry {
+  "Opaque global ID."
+  id: ID!
+  kind: PointsEntryKind!
+  "Points added (positive) or taken (negative)."
+  points: Int!
+  "Earned and added points: when they expire."
+  expiresAt: Time
+  "The order it concerns, if any."
+  order: Order
+  "Why (adjustments, reversals)."
+  reason: String
+  "Who did it, by name (staff only: null for customers)."
+  actorName: String
+  createdAt: Time!
+}
+
+"A customer the staff search found."
+type CustomerEdge {
+  cursor: String!
+  node: Customer!
+}
+
+"A page of customers."
+type CustomerConnection {
+  edges: [CustomerEdge!]!
+  pageInfo: PageInfo!
+}
+
+"Something a merge changes or cannot resolve."
+type MergeConflict {
+  "ALREADY_MERGED, ERASED, NEGATIVE_POINTS, CURRENCY (blocking); EMAIL_KEPT, PHONE_KEPT, PASSWORD_DROPPED, NAME_DIFFERS, …"
+  code: String!
+  "What happens, fit to show the user."
+  message: String!
+  "Whether it stops the merge."
+  blocking: Boolean!
+}
+
+"What a merge moves (or moved) to the surviving customer."
+type MergeMoves {
+  "The orders, from every channel."
+  orders: [Order!]!
+  orderCount: Int!
+  "The points that move (the merged customer's balance)."
+  points: Int!
+  "Identities (emails, phones, external ids) that move."
+  identityCount: Int!
+  "Consent records that move (history included)."
+  consentCount: Int!
+  "Store credit that moves."
+  storeCredit: Int!
+  "Coupon uses that move (so per-customer limits still hold)."
+  couponUseCount: Int!
+}
+
+"What merging two customers would do, before doing it."
+type CustomerMergePreview {
+  "The customer that stays."
+  survivor: Customer!
+  "The customer that is merged away."
+  merged: Customer!
+  moves: MergeMoves!
+  conflicts: [MergeConflict!]!
+  "Whether a blocking conflict stops the merge."
+  blocked: Boolean!
+}
+
+"A merge as recorded, with who, when and what."
+type CustomerMerge {
+  "Opaque global ID: what customerUnmerge takes."
+  id: ID!
+  survivor: Customer!
+  merged: Customer!
+  moves: MergeMoves!
+  reason: String!
+  "Who merged, by name."
+  mergedBy: String!
+  mergedAt: Time!
+  "When it was undone; null while in force."
+  unmergedAt: Time
+  unmergedBy: String
+  unmergeReason: String
+}
+
+"A product a customer looked at online."
+type ProductView {
+  product: Product!
+  "The variant shown, if one was chosen."
+  variant: Variant
+  "WEB or APP."
+  channel: String!
+  "How many times."
+  views: Int!
+  lastViewedAt: Time!
+}
+
+"An after-sales rating of an order."
+type Feedback {
+  "Opaque global ID."
+  id: ID!
+  order: Order!
+  "1 (poor) to 5 (excellent)."
+  rating: Int!
+  comment: String
+  "The store or warehouse that delivered it or where it was collected."
+  location: Location!
+  "Whether it waits for a follow-up (low ratings). Staff only; null for customers."
+  followUp: Boolean
+  createdAt: Time!
+}
+
+"A consent as the customer gave it at sign-up."
+input ConsentChoiceInput {
+  purpose: ConsentPurpose!
+  granted: Boolean!
+}
+
+"A store sign-up from a tablet."
+input RegisterMemberInput {
+  "The customer's name."
+  name: String!
+  "Mobile number, international (+886 912 345 678) or Taiwanese local (0912-345-678)."
+  phone: String!
+  "Email address, optional."
+  email: String
+  "The customer's choices for each consent asked (at least one)."
+  consents: [ConsentChoiceInput!]!
+  "The wording the customer agreed to, or its version, kept with each consent."
+  statement: String
+  "The store; defaults to the associate's home store."
+  locationId: ID
+}
+
+"The result of a change to a customer."
+type CustomerPayload {
+  customer: Customer
+  "What the user can fix: INVALID, DUPLICATE (naming the member who has the phone or email), NOT_FOUND; empty on success."
+  userErrors: [UserError!]!
+}
+
+"Merging two customers."
+input CustomerMergeInput {
+  "The customer that stays (usually the older member)."
+  survivorId: ID!
+  "The customer merged into the survivor."
+  mergedId: ID!
+  "Why these are the same person, e.g. same phone, confirmed at the till."
+  reason: String!
+}
+
+"The result of a merge or unmerge."
+type CustomerMergePayload {
+  merge: CustomerMerge
+  "What the user can fix: INVALID, MERGE_BLOCKED, BUILT_ON_TOP, ALREADY_UNMERGED, NOT_FOUND; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A manual change of a customer's points."
+input AdjustPointsInput {
+  customerId: ID!
+  "Points to add (positive) or take (negative, at most the balance)."
+  points: Int!
+  "Why, for the record."
+  reason: String!
+}
+
+"The result of adjustPoints."
+type AdjustPointsPayload {
+  entry: PointsEntry
+  "The customer, with the new balance."
+  customer: Customer
+  userErrors: [UserError!]!
+}
+
+"A consent given or withdrawn after sign-up."
+input RecordConsentInput {
+  "Staff: the customer; customers omit it (their own)."
+  customerId: ID
+  purpose: ConsentPurpose!
+  granted: Boolean!
+  "Customers: WEB, APP or EMAIL_LINK; staff: POS or BACK_OFFICE."
+  channel: ConsentChannel!
+  "The wording agreed to, or its version."
+  statement: String
+}
+
+"The result of recordConsent."
+type ConsentPayload {
+  consent: Consent
+  userErrors: [UserError!]!
+}
+
+"The result of exportCustomerData."
+type ExportCustomerDataPayload {
+  "Everything held about the customer, as a JSON document; null when userErrors is not empty."
+  data: String
+  userErrors: [UserError!]!
+}
+
+"The result of eraseCustomer."
+type EraseCustomerPayload {
+  "The customer as it stands now: no name, contact or identities; orders kept."
+  customer: Customer
+  userErrors: [UserError!]!
+}
+
+"A product page the storefront showed."
+input TrackProductViewInput {
+  productId: ID!
+  "The variant shown, if one was chosen."
+  variantId: ID
+  "WEB or APP."
+  channel: Channel!
+  """
+  Anonymous shoppers: the storefront session id (16 to 100 letters, digits, _ or -), so
+  the views join the customer who signs in later. Ignored for a signed-in customer.
+  """
+  sessionId: String
+}
+
+"The result of trackProductView."
+type TrackProductViewPayload {
+  "Whether the view was recorded."
+  recorded: Boolean!
+  userErrors: [UserError!]!
+}
+
+"A rating of a delivered or collected order."
+input SubmitFeedbackInput {
+  orderId: ID!
+  "1 (poor) to 5 (excellent)."
+  rating: Int!
+  "Optional, up to 2000 characters."
+  comment: String
+}
+
+"The result of submitFeedback."
+type FeedbackPayload {
+  feedback: Feedback
+  "What the user can fix: INVALID, NOT_DELIVERED, ALREADY_GIVEN, NOT_FOUND; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A one-time code sent to prove an online registration's owner is an existing member."
+type MemberLinkChallenge {
+  "What confirmMemberLink takes with the code."
+  id: String!
+  "EMAIL or PHONE: the member's identity the code was sent to."
+  via: String!
+  "Where it went, masked (e.g. s***@example.com, +886*****678)."
+  destination: String!
+  "When the code stops working."
+  expiresAt: Time!
+}
+
+"The result of startMemberLink."
+type MemberLinkPayload {
+  challenge: MemberLinkChallenge
+  "What the user can fix: NO_MATCH (register normally), AMBIGUOUS, HAS_ONLINE_ACCOUNT (sign in), DUPLICATE, RATE_LIMITED."
+  userErrors: [UserError!]!
+}
+
+"What a delivery to a location is."
+enum DeliveryKind {
+  "A purchase order sent to its supplier."
+  PURCHASE_ORDER
+  "A transfer shipped from another location."
+  TRANSFER
+}
+
+"Goods on their way to a location."
+type ExpectedDelivery {
+  kind: DeliveryKind!
+  "The purchase order's number (PO-000042) or \"Transfer 12\"."
+  name: String!
+  "The supplier's name, or the code of the location the transfer left."
+  from: String!
+  "Transfers: the location they left."
+  fromLocation: Location
+  "Where the goods go."
+  location: Location!
+  "SENT or PARTIALLY_RECEIVED (purchase orders), IN_TRANSIT (transfers)."
+  status: String!
+  "The expected arrival date; null when none was given."
+  expectedOn: Date
+  "Units still to come."
+  units: Int!
+  "Transfers: the transfer, with its lines."
+  transfer: Transfer
+}
+
+"What a goods notice says."
+enum GoodsNotificationKind {
+  "A purchase order was sent to its supplier: goods arrive on expectedOn."
+  ARRIVING
+  "A receipt was recorded against a purchase order: the goods are on hand."
+  RECEIVED
+}
+
+"Goods for a location: a purchase order sent (arriving) or received."
+type GoodsNotification {
+  kind: GoodsNotificationKind!
+  "The purchase order's number, e.g. PO-000042."
+  purchaseOrderNumber: String!
+  "Its status now: SENT, PARTIALLY_RECEIVED, RECEIVED, …"
+  status: String!
+  supplierName: String!
+  location: Location!
+  "The expected arrival date."
+  expectedOn: Date
+  "Units still to come after this notice."
+  outstandingUnits: Int!
 }
 
 "What a shopper enters to open an online account."
@@ -4861,6 +6640,8 @@ type Order implements Node {
   due: Money!
   "What was paid for goods cancelled since and not refunded yet: owed back to the customer (refundOrder pays it)."
   refundDue: Money!
+  "The customer's rating, once given (submitFeedback); null before. The customer themselves and staff."
+  feedback: Feedback
   "Why inspection held the order (kept after release); empty when it was not held."
   holdReasons: [String!]!
   "When it was placed."
@@ -5745,6 +7526,31 @@ type Query {
   "Returns, newest first, by receiving location, status and order. first is 1 to 100 (default 20). Staff only."
   returns(locationId: ID, status: ReturnStatus, orderId: ID, first: Int, after: String): ReturnConnection!
     @hasRole(roles: [MANAGER, ASSOCIATE, FULFILMENT, ACCOUNTANT])
+
+  """
+  Finds members by what a shopper tells an associate: a member number (M00000042 or 42), a
+  phone in any local or international form (0912-345-678), an email, or part of a name
+  (at least 2 letters). Merged and erased customers are left out. first is 1 to 100
+  (default 20). Store staff only.
+  """
+  customers(search: String!, first: Int, after: String): CustomerConnection!
+    @hasRole(roles: [MANAGER, ASSOCIATE])
+  "One customer, merged or erased ones included; null when not found. Store staff only (customers read themselves with me)."
+  customer(id: ID!): Customer
+    @hasRole(roles: [MANAGER, ASSOCIATE])
+  """
+  What merging mergedId into survivorId would move (orders, points, identities, consents,
+  store credit, coupon uses) and its conflicts, changing nothing. Store staff.
+  """
+  customerMergePreview(survivorId: ID!, mergedId: ID!): CustomerMergePreview!
+    @hasRole(roles: [MANAGER, ASSOCIATE])
+  """
+  What is on its way to a location, soonest first (those without a date last): purchase
+  orders SENT or PARTIALLY_RECEIVED for it, with the units still outstanding (left out for
+  staff who may not see purchasing), and transfers IN_TRANSIT to it. Staff (not HR).
+  """
+  deliveriesExpected(locationId: ID!): [ExpectedDelivery!]!
+    @hasRole(roles: [MANAGER, ASSOCIATE, FULFILMENT, BUYER, ACCOUNTANT])
 }
 
 "What clients can change. Problems the user can fix come back as userErrors in the payload."
@@ -5891,6 +7697,65 @@ type Mutation {
   """
   refundOrder(input: RefundOrderInput!): RefundOrderPayload!
     @hasRole(roles: [MANAGER, ASSOCIATE])
+
+  """
+  Signs a shopper up at a store (see RegisterMemberInput): the consents are recorded with
+  the time, the POS channel and the store; the member gets a member number. A phone or
+  email that already belongs to a member is a DUPLICATE userError naming them. Associates
+  and managers.
+  """
+  registerMember(input: RegisterMemberInput!): CustomerPayload!
+    @hasRole(roles: [MANAGER, ASSOCIATE])
+  """
+  Merges two customers: orders, points, identities, consents, store credit and coupon uses
+  move to the survivor, nothing lost or counted twice; recorded with who, when and what.
+  A blocking conflict (see customerMergePreview) is a MERGE_BLOCKED userError. Managers only.
+  """
+  customerMerge(input: CustomerMergeInput!): CustomerMergePayload!
+    @hasRole(roles: [MANAGER])
+  """
+  Undoes a merge while nothing has been built on top of it (points that came with it
+  spent, refunds on its orders): else a BUILT_ON_TOP userError. Managers only.
+  """
+  customerUnmerge(mergeId: ID!, reason: String!): CustomerMergePayload!
+    @hasRole(roles: [MANAGER])
+  "Adds or takes points by hand, with a reason; audited. Managers only."
+  adjustPoints(input: AdjustPointsInput!): AdjustPointsPayload!
+    @hasRole(roles: [MANAGER])
+  """
+  Records a consent given or withdrawn: by a customer for themselves (WEB, APP,
+  EMAIL_LINK) or by store staff on their behalf (POS, BACK_OFFICE).
+  """
+  recordConsent(input: RecordConsentInput!): ConsentPayload!
+  """
+  Everything held about a customer as a JSON document (a data access request): the
+  customer themselves (customerId omitted or their own), or a manager (audited).
+  """
+  exportCustomerData(customerId: ID): ExportCustomerDataPayload!
+  """
+  Erases a customer's personal data on request, keeping orders, payments, points and store
+  credit for the accounts; their sessions end. Managers only, with the request's reference.
+  """
+  eraseCustomer(customerId: ID!, reason: String!): EraseCustomerPayload!
+    @hasRole(roles: [MANAGER])
+  """
+  The storefront reports a product page shown to a shopper, so store staff see what a
+  customer looked at online. Shoppers (signed in, or anonymous with a session id).
+  """
+  trackProductView(input: TrackProductViewInput!): TrackProductViewPayload!
+  "A customer rates one of their orders once it was delivered or collected (once per order)."
+  submitFeedback(input: SubmitFeedbackInput!): FeedbackPayload!
+  """
+  An online registration whose email or phone belongs to a store member: sends a one-time
+  code to the member's email (or phone) to prove it is theirs. customerRegister starts this
+  itself when it meets a member (its linkChallenge).
+  """
+  startMemberLink(email: String!, phone: String): MemberLinkPayload!
+  """
+  Confirms the code: the member gets the online account (this email and password) and is
+  signed in, keeping their history and points. Wrong or expired codes are userErrors.
+  """
+  confirmMemberLink(challengeId: String!, code: String!, password: String!): AuthPayload!
 }
 
 "Live updates over the websocket transport (graphql-transport-ws)."
@@ -5909,6 +7774,14 @@ type Subscription {
   sent again. Customers follow their own orders, staff any.
   """
   orderUpdated(id: ID!): Order!
+  """
+  Goods notices for a location, committed by any server: ARRIVING when a purchase order
+  for it is sent to its supplier (with the expected date), RECEIVED when a receipt is
+  recorded against one. Read deliveriesExpected for the list first, then subscribe. Staff
+  (not HR).
+  """
+  goodsNotifications(locationId: ID!): GoodsNotification!
+    @hasRole(roles: [MANAGER, ASSOCIATE, FULFILMENT, BUYER, ACCOUNTANT])
 }
 `, BuiltIn: false},
 }
@@ -5934,6 +7807,18 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 		return ec.fieldContext_Address_country(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
+}
+
+func (ec *executionContext) childFields_AdjustPointsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entry":
+		return ec.fieldContext_AdjustPointsPayload_entry(ctx, field)
+	case "customer":
+		return ec.fieldContext_AdjustPointsPayload_customer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AdjustPointsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdjustPointsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Allocation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6014,6 +7899,8 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_viewer(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_AuthPayload_userErrors(ctx, field)
+	case "linkChallenge":
+		return ec.fieldContext_AuthPayload_linkChallenge(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
@@ -6040,6 +7927,36 @@ func (ec *executionContext) childFields_CandidateLine(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type CandidateLine", field.Name)
 }
 
+func (ec *executionContext) childFields_Consent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purpose":
+		return ec.fieldContext_Consent_purpose(ctx, field)
+	case "granted":
+		return ec.fieldContext_Consent_granted(ctx, field)
+	case "channel":
+		return ec.fieldContext_Consent_channel(ctx, field)
+	case "location":
+		return ec.fieldContext_Consent_location(ctx, field)
+	case "statement":
+		return ec.fieldContext_Consent_statement(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_Consent_recordedBy(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_Consent_recordedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Consent", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consent":
+		return ec.fieldContext_ConsentPayload_consent(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ConsentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Coordinates(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "latitude":
@@ -6064,8 +7981,134 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_orders(ctx, field)
 	case "storeCredit":
 		return ec.fieldContext_Customer_storeCredit(ctx, field)
+	case "memberNumber":
+		return ec.fieldContext_Customer_memberNumber(ctx, field)
+	case "joinedChannel":
+		return ec.fieldContext_Customer_joinedChannel(ctx, field)
+	case "joinedAt":
+		return ec.fieldContext_Customer_joinedAt(ctx, field)
+	case "joinedLocation":
+		return ec.fieldContext_Customer_joinedLocation(ctx, field)
+	case "mergedInto":
+		return ec.fieldContext_Customer_mergedInto(ctx, field)
+	case "erased":
+		return ec.fieldContext_Customer_erased(ctx, field)
+	case "identities":
+		return ec.fieldContext_Customer_identities(ctx, field)
+	case "consents":
+		return ec.fieldContext_Customer_consents(ctx, field)
+	case "points":
+		return ec.fieldContext_Customer_points(ctx, field)
+	case "lifetimeValue":
+		return ec.fieldContext_Customer_lifetimeValue(ctx, field)
+	case "merges":
+		return ec.fieldContext_Customer_merges(ctx, field)
+	case "recentViews":
+		return ec.fieldContext_Customer_recentViews(ctx, field)
+	case "feedback":
+		return ec.fieldContext_Customer_feedback(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CustomerConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CustomerConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CustomerEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CustomerEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerIdentity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CustomerIdentity_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_CustomerIdentity_kind(ctx, field)
+	case "provider":
+		return ec.fieldContext_CustomerIdentity_provider(ctx, field)
+	case "value":
+		return ec.fieldContext_CustomerIdentity_value(ctx, field)
+	case "verifiedAt":
+		return ec.fieldContext_CustomerIdentity_verifiedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CustomerIdentity_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerIdentity", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMerge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CustomerMerge_id(ctx, field)
+	case "survivor":
+		return ec.fieldContext_CustomerMerge_survivor(ctx, field)
+	case "merged":
+		return ec.fieldContext_CustomerMerge_merged(ctx, field)
+	case "moves":
+		return ec.fieldContext_CustomerMerge_moves(ctx, field)
+	case "reason":
+		return ec.fieldContext_CustomerMerge_reason(ctx, field)
+	case "mergedBy":
+		return ec.fieldContext_CustomerMerge_mergedBy(ctx, field)
+	case "mergedAt":
+		return ec.fieldContext_CustomerMerge_mergedAt(ctx, field)
+	case "unmergedAt":
+		return ec.fieldContext_CustomerMerge_unmergedAt(ctx, field)
+	case "unmergedBy":
+		return ec.fieldContext_CustomerMerge_unmergedBy(ctx, field)
+	case "unmergeReason":
+		return ec.fieldContext_CustomerMerge_unmergeReason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMerge", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "merge":
+		return ec.fieldContext_CustomerMergePayload_merge(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CustomerMergePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergePreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "survivor":
+		return ec.fieldContext_CustomerMergePreview_survivor(ctx, field)
+	case "merged":
+		return ec.fieldContext_CustomerMergePreview_merged(ctx, field)
+	case "moves":
+		return ec.fieldContext_CustomerMergePreview_moves(ctx, field)
+	case "conflicts":
+		return ec.fieldContext_CustomerMergePreview_conflicts(ctx, field)
+	case "blocked":
+		return ec.fieldContext_CustomerMergePreview_blocked(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergePreview", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_CustomerPayload_customer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CustomerPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeliveryAddress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6090,6 +8133,40 @@ func (ec *executionContext) childFields_DeliveryAddress(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type DeliveryAddress", field.Name)
 }
 
+func (ec *executionContext) childFields_EraseCustomerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_EraseCustomerPayload_customer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_EraseCustomerPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EraseCustomerPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ExpectedDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ExpectedDelivery_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_ExpectedDelivery_name(ctx, field)
+	case "from":
+		return ec.fieldContext_ExpectedDelivery_from(ctx, field)
+	case "fromLocation":
+		return ec.fieldContext_ExpectedDelivery_fromLocation(ctx, field)
+	case "location":
+		return ec.fieldContext_ExpectedDelivery_location(ctx, field)
+	case "status":
+		return ec.fieldContext_ExpectedDelivery_status(ctx, field)
+	case "expectedOn":
+		return ec.fieldContext_ExpectedDelivery_expectedOn(ctx, field)
+	case "units":
+		return ec.fieldContext_ExpectedDelivery_units(ctx, field)
+	case "transfer":
+		return ec.fieldContext_ExpectedDelivery_transfer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExpectedDelivery", field.Name)
+}
+
 func (ec *executionContext) childFields_ExpiringLot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "location":
@@ -6106,6 +8183,46 @@ func (ec *executionContext) childFields_ExpiringLot(ctx context.Context, field g
 		return ec.fieldContext_ExpiringLot_expired(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ExpiringLot", field.Name)
+}
+
+func (ec *executionContext) childFields_ExportCustomerDataPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "data":
+		return ec.fieldContext_ExportCustomerDataPayload_data(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ExportCustomerDataPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExportCustomerDataPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Feedback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Feedback_id(ctx, field)
+	case "order":
+		return ec.fieldContext_Feedback_order(ctx, field)
+	case "rating":
+		return ec.fieldContext_Feedback_rating(ctx, field)
+	case "comment":
+		return ec.fieldContext_Feedback_comment(ctx, field)
+	case "location":
+		return ec.fieldContext_Feedback_location(ctx, field)
+	case "followUp":
+		return ec.fieldContext_Feedback_followUp(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Feedback_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Feedback", field.Name)
+}
+
+func (ec *executionContext) childFields_FeedbackPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "feedback":
+		return ec.fieldContext_FeedbackPayload_feedback(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_FeedbackPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedbackPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Fulfilment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6224,6 +8341,26 @@ func (ec *executionContext) childFields_FulfilmentPayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type FulfilmentPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_GoodsNotification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_GoodsNotification_kind(ctx, field)
+	case "purchaseOrderNumber":
+		return ec.fieldContext_GoodsNotification_purchaseOrderNumber(ctx, field)
+	case "status":
+		return ec.fieldContext_GoodsNotification_status(ctx, field)
+	case "supplierName":
+		return ec.fieldContext_GoodsNotification_supplierName(ctx, field)
+	case "location":
+		return ec.fieldContext_GoodsNotification_location(ctx, field)
+	case "expectedOn":
+		return ec.fieldContext_GoodsNotification_expectedOn(ctx, field)
+	case "outstandingUnits":
+		return ec.fieldContext_GoodsNotification_outstandingUnits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GoodsNotification", field.Name)
+}
+
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6260,6 +8397,94 @@ func (ec *executionContext) childFields_LocationAvailability(ctx context.Context
 		return ec.fieldContext_LocationAvailability_distanceKm(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LocationAvailability", field.Name)
+}
+
+func (ec *executionContext) childFields_LoyaltyPoints(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "balance":
+		return ec.fieldContext_LoyaltyPoints_balance(ctx, field)
+	case "tier":
+		return ec.fieldContext_LoyaltyPoints_tier(ctx, field)
+	case "rollingSpend":
+		return ec.fieldContext_LoyaltyPoints_rollingSpend(ctx, field)
+	case "nextExpiry":
+		return ec.fieldContext_LoyaltyPoints_nextExpiry(ctx, field)
+	case "nextExpiringPoints":
+		return ec.fieldContext_LoyaltyPoints_nextExpiringPoints(ctx, field)
+	case "history":
+		return ec.fieldContext_LoyaltyPoints_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoyaltyPoints", field.Name)
+}
+
+func (ec *executionContext) childFields_LoyaltyTier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_LoyaltyTier_code(ctx, field)
+	case "name":
+		return ec.fieldContext_LoyaltyTier_name(ctx, field)
+	case "discountPercent":
+		return ec.fieldContext_LoyaltyTier_discountPercent(ctx, field)
+	case "freeShippingThreshold":
+		return ec.fieldContext_LoyaltyTier_freeShippingThreshold(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoyaltyTier", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberLinkChallenge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MemberLinkChallenge_id(ctx, field)
+	case "via":
+		return ec.fieldContext_MemberLinkChallenge_via(ctx, field)
+	case "destination":
+		return ec.fieldContext_MemberLinkChallenge_destination(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_MemberLinkChallenge_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberLinkChallenge", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberLinkPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "challenge":
+		return ec.fieldContext_MemberLinkPayload_challenge(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MemberLinkPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberLinkPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_MergeConflict(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_MergeConflict_code(ctx, field)
+	case "message":
+		return ec.fieldContext_MergeConflict_message(ctx, field)
+	case "blocking":
+		return ec.fieldContext_MergeConflict_blocking(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MergeConflict", field.Name)
+}
+
+func (ec *executionContext) childFields_MergeMoves(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orders":
+		return ec.fieldContext_MergeMoves_orders(ctx, field)
+	case "orderCount":
+		return ec.fieldContext_MergeMoves_orderCount(ctx, field)
+	case "points":
+		return ec.fieldContext_MergeMoves_points(ctx, field)
+	case "identityCount":
+		return ec.fieldContext_MergeMoves_identityCount(ctx, field)
+	case "consentCount":
+		return ec.fieldContext_MergeMoves_consentCount(ctx, field)
+	case "storeCredit":
+		return ec.fieldContext_MergeMoves_storeCredit(ctx, field)
+	case "couponUseCount":
+		return ec.fieldContext_MergeMoves_couponUseCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MergeMoves", field.Name)
 }
 
 func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6312,6 +8537,8 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_due(ctx, field)
 	case "refundDue":
 		return ec.fieldContext_Order_refundDue(ctx, field)
+	case "feedback":
+		return ec.fieldContext_Order_feedback(ctx, field)
 	case "holdReasons":
 		return ec.fieldContext_Order_holdReasons(ctx, field)
 	case "createdAt":
@@ -6530,6 +8757,28 @@ func (ec *executionContext) childFields_PlaceOrderPayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type PlaceOrderPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_PointsEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PointsEntry_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_PointsEntry_kind(ctx, field)
+	case "points":
+		return ec.fieldContext_PointsEntry_points(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_PointsEntry_expiresAt(ctx, field)
+	case "order":
+		return ec.fieldContext_PointsEntry_order(ctx, field)
+	case "reason":
+		return ec.fieldContext_PointsEntry_reason(ctx, field)
+	case "actorName":
+		return ec.fieldContext_PointsEntry_actorName(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PointsEntry_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PointsEntry", field.Name)
+}
+
 func (ec *executionContext) childFields_Product(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6578,6 +8827,22 @@ func (ec *executionContext) childFields_ProductEdge(ctx context.Context, field g
 		return ec.fieldContext_ProductEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductView(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_ProductView_product(ctx, field)
+	case "variant":
+		return ec.fieldContext_ProductView_variant(ctx, field)
+	case "channel":
+		return ec.fieldContext_ProductView_channel(ctx, field)
+	case "views":
+		return ec.fieldContext_ProductView_views(ctx, field)
+	case "lastViewedAt":
+		return ec.fieldContext_ProductView_lastViewedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductView", field.Name)
 }
 
 func (ec *executionContext) childFields_RecordPaymentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6948,6 +9213,16 @@ func (ec *executionContext) childFields_StockPayload(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type StockPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_TrackProductViewPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recorded":
+		return ec.fieldContext_TrackProductViewPayload_recorded(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_TrackProductViewPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrackProductViewPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Transfer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7204,6 +9479,34 @@ func (ec *executionContext) field_Availability_byLocation_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Customer_consents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "history",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["history"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_feedback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Customer_orders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7223,6 +9526,48 @@ func (ec *executionContext) field_Customer_orders_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_recentViews_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_LoyaltyPoints_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_adjustPoints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AdjustPointsInput, error) {
+			return ec.unmarshalNAdjustPointsInput2atriumᚋgraphᚋmodelᚐAdjustPointsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -7348,6 +9693,36 @@ func (ec *executionContext) field_Mutation_collect_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_confirmMemberLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "challengeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["challengeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_countStock_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7412,6 +9787,20 @@ func (ec *executionContext) field_Mutation_customerLogin_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_customerMerge_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CustomerMergeInput, error) {
+			return ec.unmarshalNCustomerMergeInput2atriumᚋgraphᚋmodelᚐCustomerMergeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_customerRegister_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7423,6 +9812,64 @@ func (ec *executionContext) field_Mutation_customerRegister_args(ctx context.Con
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_customerUnmerge_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "mergeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mergeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_eraseCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_exportCustomerData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
 	return args, nil
 }
 
@@ -7518,6 +9965,20 @@ func (ec *executionContext) field_Mutation_receiveTransfer_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recordConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordConsentInput, error) {
+			return ec.unmarshalNRecordConsentInput2atriumᚋgraphᚋmodelᚐRecordConsentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordPayment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7552,6 +10013,20 @@ func (ec *executionContext) field_Mutation_refund_args(ctx context.Context, rawA
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RefundInput, error) {
 			return ec.unmarshalNRefundInput2atriumᚋgraphᚋmodelᚐRefundInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registerMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterMemberInput, error) {
+			return ec.unmarshalNRegisterMemberInput2atriumᚋgraphᚋmodelᚐRegisterMemberInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7688,6 +10163,28 @@ func (ec *executionContext) field_Mutation_staffLogin_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_startMemberLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "phone",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["phone"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_startPicking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7702,6 +10199,34 @@ func (ec *executionContext) field_Mutation_startPicking_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_submitFeedback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitFeedbackInput, error) {
+			return ec.unmarshalNSubmitFeedbackInput2atriumᚋgraphᚋmodelᚐSubmitFeedbackInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_trackProductView_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.TrackProductViewInput, error) {
+			return ec.unmarshalNTrackProductViewInput2atriumᚋgraphᚋmodelᚐTrackProductViewInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7713,6 +10238,86 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customerMergePreview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "survivorId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["survivorId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "mergedId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mergedId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_deliveriesExpected_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "locationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["locationId"] = arg0
 	return args, nil
 }
 
@@ -8292,6 +10897,20 @@ func (ec *executionContext) field_Query_variant_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_goodsNotifications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "locationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["locationId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_orderUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8524,6 +11143,102 @@ func (ec *executionContext) _Address_country(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Address_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Address", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AdjustPointsPayload_entry(ctx context.Context, field graphql.CollectedField, obj *model.AdjustPointsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustPointsPayload_entry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *loyalty.Entry) graphql.Marshaler {
+			return ec.marshalOPointsEntry2ᚖatriumᚋinternalᚋloyaltyᚐEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustPointsPayload_entry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustPointsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointsEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdjustPointsPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.AdjustPointsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustPointsPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖatriumᚋinternalᚋcustomerᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustPointsPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustPointsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdjustPointsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.AdjustPointsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustPointsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕatriumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustPointsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustPointsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Allocation_method(ctx context.Context, field graphql.CollectedField, obj *order.Allocation) (ret graphql.Marshaler) {
@@ -9187,6 +11902,38 @@ func (ec *executionContext) fieldContext_AuthPayload_userErrors(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _AuthPayload_linkChallenge(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthPayload_linkChallenge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LinkChallenge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.LinkChallenge) graphql.Marshaler {
+			return ec.marshalOMemberLinkChallenge2ᚖatriumᚋinternalᚋcustomerᚐLinkChallenge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuthPayload_linkChallenge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberLinkChallenge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Availability_available(ctx context.Context, field graphql.CollectedField, obj *model.Availability) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9321,6 +12068,240 @@ func (ec *executionContext) _CandidateLine_takes(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CandidateLine_takes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CandidateLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_purpose(ctx context.Context, field graphql.CollectedField, obj *customer.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNConsentPurpose2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type ConsentPurpose does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_granted(ctx context.Context, field graphql.CollectedField, obj *customer.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_granted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_channel(ctx context.Context, field graphql.CollectedField, obj *customer.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNConsentChannel2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type ConsentChannel does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_location(ctx context.Context, field graphql.CollectedField, obj *customer.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Consent().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *location.Location) graphql.Marshaler {
+			return ec.marshalOLocation2ᚖatriumᚋinternalᚋlocationᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Consent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Consent_statement(ctx context.Context, field graphql.CollectedField, obj *customer.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_statement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Consent().Statement(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_statement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_recordedBy(ctx context.Context, field graphql.CollectedField, obj *customer.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_recordedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_recordedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Consent_recordedAt(ctx context.Context, field graphql.CollectedField, obj *customer.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_recordedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_recordedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ConsentPayload_consent(ctx context.Context, field graphql.CollectedField, obj *model.ConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentPayload_consent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.Consent) graphql.Marshaler {
+			return ec.marshalOConsent2ᚖatriumᚋinternalᚋcustomerᚐConsent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentPayload_consent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕatriumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Coordinates_latitude(ctx context.Context, field graphql.CollectedField, obj *model.Coordinates) (ret graphql.Marshaler) {
@@ -9537,6 +12518,1251 @@ func (ec *executionContext) fieldContext_Customer_storeCredit(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_memberNumber(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_memberNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().MemberNumber(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_memberNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Customer_joinedChannel(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_joinedChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().JoinedChannel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_joinedChannel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Customer_joinedAt(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_joinedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().JoinedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_joinedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Customer_joinedLocation(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_joinedLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().JoinedLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *location.Location) graphql.Marshaler {
+			return ec.marshalOLocation2ᚖatriumᚋinternalᚋlocationᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_joinedLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_mergedInto(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_mergedInto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().MergedInto(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖatriumᚋinternalᚋcustomerᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_mergedInto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_erased(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_erased(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Erased(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_erased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Customer_identities(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_identities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Identities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customer.Identity) graphql.Marshaler {
+			return ec.marshalNCustomerIdentity2ᚕatriumᚋinternalᚋcustomerᚐIdentityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_identities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerIdentity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_consents(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_consents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Consents(ctx, obj, fc.Args["history"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customer.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚕatriumᚋinternalᚋcustomerᚐConsentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_consents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_consents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_points(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Points(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *loyalty.Summary) graphql.Marshaler {
+			return ec.marshalNLoyaltyPoints2ᚖatriumᚋinternalᚋloyaltyᚐSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyPoints(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_lifetimeValue(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_lifetimeValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().LifetimeValue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕatriumᚋgraphᚋmodelᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_lifetimeValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_merges(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_merges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Merges(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER", "ASSOCIATE"})
+				if err != nil {
+					var zeroVal []customer.MergeEvent
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []customer.MergeEvent
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []customer.MergeEvent) graphql.Marshaler {
+			return ec.marshalNCustomerMerge2ᚕatriumᚋinternalᚋcustomerᚐMergeEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_merges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMerge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_recentViews(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_recentViews(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().RecentViews(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []marketing.ProductView) graphql.Marshaler {
+			return ec.marshalNProductView2ᚕatriumᚋinternalᚋmarketingᚐProductViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_recentViews(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductView(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_recentViews_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_feedback(ctx context.Context, field graphql.CollectedField, obj *customer.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_feedback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Feedback(ctx, obj, fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER", "ASSOCIATE"})
+				if err != nil {
+					var zeroVal []feedback.Feedback
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []feedback.Feedback
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []feedback.Feedback) graphql.Marshaler {
+			return ec.marshalNFeedback2ᚕatriumᚋinternalᚋfeedbackᚐFeedbackᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_feedback(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feedback(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_feedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CustomerEdge) graphql.Marshaler {
+			return ec.marshalNCustomerEdge2ᚕatriumᚋgraphᚋmodelᚐCustomerEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CustomerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖatriumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖatriumᚋinternalᚋcustomerᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerIdentity_id(ctx context.Context, field graphql.CollectedField, obj *customer.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerIdentity_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerIdentity().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerIdentity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerIdentity", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerIdentity_kind(ctx context.Context, field graphql.CollectedField, obj *customer.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerIdentity_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNIdentityKind2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerIdentity_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerIdentity", field, false, false, errors.New("field of type IdentityKind does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerIdentity_provider(ctx context.Context, field graphql.CollectedField, obj *customer.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerIdentity_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerIdentity().Provider(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerIdentity_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerIdentity", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerIdentity_value(ctx context.Context, field graphql.CollectedField, obj *customer.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerIdentity_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerIdentity_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerIdentity", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerIdentity_verifiedAt(ctx context.Context, field graphql.CollectedField, obj *customer.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerIdentity_verifiedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VerifiedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerIdentity_verifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerIdentity", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerIdentity_createdAt(ctx context.Context, field graphql.CollectedField, obj *customer.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerIdentity_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerIdentity_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerIdentity", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerMerge_id(ctx context.Context, field graphql.CollectedField, obj *customer.MergeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerMerge().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerMerge_survivor(ctx context.Context, field graphql.CollectedField, obj *customer.MergeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_survivor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerMerge().Survivor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖatriumᚋinternalᚋcustomerᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_survivor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMerge",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMerge_merged(ctx context.Context, field graphql.CollectedField, obj *customer.MergeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_merged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerMerge().Merged(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖatriumᚋinternalᚋcustomerᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_merged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMerge",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMerge_moves(ctx context.Context, field graphql.CollectedField, obj *customer.MergeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_moves(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Moved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v customer.Moved) graphql.Marshaler {
+			return ec.marshalNMergeMoves2atriumᚋinternalᚋcustomerᚐMoved(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_moves(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMerge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MergeMoves(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMerge_reason(ctx context.Context, field graphql.CollectedField, obj *customer.MergeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerMerge_mergedBy(ctx context.Context, field graphql.CollectedField, obj *customer.MergeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_mergedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_mergedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerMerge_mergedAt(ctx context.Context, field graphql.CollectedField, obj *customer.MergeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_mergedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_mergedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerMerge_unmergedAt(ctx context.Context, field graphql.CollectedField, obj *customer.MergeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_unmergedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnmergedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_unmergedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerMerge_unmergedBy(ctx context.Context, field graphql.CollectedField, obj *customer.MergeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_unmergedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerMerge().UnmergedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_unmergedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerMerge_unmergeReason(ctx context.Context, field graphql.CollectedField, obj *customer.MergeEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMerge_unmergeReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerMerge().UnmergeReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMerge_unmergeReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMerge", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerMergePayload_merge(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMergePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePayload_merge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Merge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.MergeEvent) graphql.Marshaler {
+			return ec.marshalOCustomerMerge2ᚖatriumᚋinternalᚋcustomerᚐMergeEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePayload_merge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMerge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CustomerMergePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕatriumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePreview_survivor(ctx context.Context, field graphql.CollectedField, obj *customer.MergePreviewResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePreview_survivor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerMergePreview().Survivor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖatriumᚋinternalᚋcustomerᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePreview_survivor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePreview",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePreview_merged(ctx context.Context, field graphql.CollectedField, obj *customer.MergePreviewResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePreview_merged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerMergePreview().Merged(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖatriumᚋinternalᚋcustomerᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePreview_merged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePreview",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePreview_moves(ctx context.Context, field graphql.CollectedField, obj *customer.MergePreviewResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePreview_moves(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Moves, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v customer.Moved) graphql.Marshaler {
+			return ec.marshalNMergeMoves2atriumᚋinternalᚋcustomerᚐMoved(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePreview_moves(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MergeMoves(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePreview_conflicts(ctx context.Context, field graphql.CollectedField, obj *customer.MergePreviewResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePreview_conflicts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conflicts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customer.MergeConflict) graphql.Marshaler {
+			return ec.marshalNMergeConflict2ᚕatriumᚋinternalᚋcustomerᚐMergeConflictᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePreview_conflicts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MergeConflict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePreview_blocked(ctx context.Context, field graphql.CollectedField, obj *customer.MergePreviewResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePreview_blocked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerMergePreview().Blocked(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePreview_blocked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergePreview", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CustomerPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖatriumᚋinternalᚋcustomerᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕatriumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DeliveryAddress_name(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9721,6 +13947,304 @@ func (ec *executionContext) fieldContext_DeliveryAddress_phone(_ context.Context
 	return graphql.NewScalarFieldContext("DeliveryAddress", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _EraseCustomerPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.EraseCustomerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseCustomerPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖatriumᚋinternalᚋcustomerᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EraseCustomerPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EraseCustomerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EraseCustomerPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.EraseCustomerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseCustomerPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕatriumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EraseCustomerPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EraseCustomerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExpectedDelivery_kind(ctx context.Context, field graphql.CollectedField, obj *purchasing.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExpectedDelivery_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDeliveryKind2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExpectedDelivery_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExpectedDelivery", field, false, false, errors.New("field of type DeliveryKind does not have child fields"))
+}
+
+func (ec *executionContext) _ExpectedDelivery_name(ctx context.Context, field graphql.CollectedField, obj *purchasing.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExpectedDelivery_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExpectedDelivery_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExpectedDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ExpectedDelivery_from(ctx context.Context, field graphql.CollectedField, obj *purchasing.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExpectedDelivery_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExpectedDelivery_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExpectedDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ExpectedDelivery_fromLocation(ctx context.Context, field graphql.CollectedField, obj *purchasing.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExpectedDelivery_fromLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ExpectedDelivery().FromLocation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *location.Location) graphql.Marshaler {
+			return ec.marshalOLocation2ᚖatriumᚋinternalᚋlocationᚐLocation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExpectedDelivery_fromLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExpectedDelivery",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExpectedDelivery_location(ctx context.Context, field graphql.CollectedField, obj *purchasing.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExpectedDelivery_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ExpectedDelivery().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *location.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖatriumᚋinternalᚋlocationᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExpectedDelivery_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExpectedDelivery",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExpectedDelivery_status(ctx context.Context, field graphql.CollectedField, obj *purchasing.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExpectedDelivery_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExpectedDelivery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExpectedDelivery", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ExpectedDelivery_expectedOn(ctx context.Context, field graphql.CollectedField, obj *purchasing.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExpectedDelivery_expectedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpectedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExpectedDelivery_expectedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExpectedDelivery", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _ExpectedDelivery_units(ctx context.Context, field graphql.CollectedField, obj *purchasing.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExpectedDelivery_units(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Units, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExpectedDelivery_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExpectedDelivery", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ExpectedDelivery_transfer(ctx context.Context, field graphql.CollectedField, obj *purchasing.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExpectedDelivery_transfer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ExpectedDelivery().Transfer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *inventory.Transfer) graphql.Marshaler {
+			return ec.marshalOTransfer2ᚖatriumᚋinternalᚋinventoryᚐTransfer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExpectedDelivery_transfer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExpectedDelivery",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transfer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ExpiringLot_location(ctx context.Context, field graphql.CollectedField, obj *inventory.ExpiringLot) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9875,6 +14399,304 @@ func (ec *executionContext) _ExpiringLot_expired(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_ExpiringLot_expired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ExpiringLot", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ExportCustomerDataPayload_data(ctx context.Context, field graphql.CollectedField, obj *model.ExportCustomerDataPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportCustomerDataPayload_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExportCustomerDataPayload_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExportCustomerDataPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ExportCustomerDataPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ExportCustomerDataPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExportCustomerDataPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕatriumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExportCustomerDataPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExportCustomerDataPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Feedback_id(ctx context.Context, field graphql.CollectedField, obj *feedback.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Feedback().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Feedback_order(ctx context.Context, field graphql.CollectedField, obj *feedback.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Feedback().Order(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖatriumᚋgraphᚋmodelᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feedback",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Feedback_rating(ctx context.Context, field graphql.CollectedField, obj *feedback.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Feedback_comment(ctx context.Context, field graphql.CollectedField, obj *feedback.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Feedback().Comment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Feedback_location(ctx context.Context, field graphql.CollectedField, obj *feedback.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Feedback().Location(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *location.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖatriumᚋinternalᚋlocationᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feedback",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Feedback_followUp(ctx context.Context, field graphql.CollectedField, obj *feedback.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_followUp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Feedback().FollowUp(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_followUp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Feedback_createdAt(ctx context.Context, field graphql.CollectedField, obj *feedback.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feedback_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feedback_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _FeedbackPayload_feedback(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackPayload_feedback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feedback, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *feedback.Feedback) graphql.Marshaler {
+			return ec.marshalOFeedback2ᚖatriumᚋinternalᚋfeedbackᚐFeedback(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackPayload_feedback(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedbackPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feedback(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FeedbackPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.FeedbackPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedbackPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕatriumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedbackPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FeedbackPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Fulfilment_id(ctx context.Context, field graphql.CollectedField, obj *model.Fulfilment) (ret graphql.Marshaler) {
@@ -10932,6 +15754,176 @@ func (ec *executionContext) fieldContext_FulfilmentPayload_userErrors(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _GoodsNotification_kind(ctx context.Context, field graphql.CollectedField, obj *model.GoodsNotification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GoodsNotification_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNGoodsNotificationKind2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GoodsNotification_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GoodsNotification", field, false, false, errors.New("field of type GoodsNotificationKind does not have child fields"))
+}
+
+func (ec *executionContext) _GoodsNotification_purchaseOrderNumber(ctx context.Context, field graphql.CollectedField, obj *model.GoodsNotification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GoodsNotification_purchaseOrderNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PurchaseOrderNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GoodsNotification_purchaseOrderNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GoodsNotification", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _GoodsNotification_status(ctx context.Context, field graphql.CollectedField, obj *model.GoodsNotification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GoodsNotification_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GoodsNotification_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GoodsNotification", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _GoodsNotification_supplierName(ctx context.Context, field graphql.CollectedField, obj *model.GoodsNotification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GoodsNotification_supplierName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SupplierName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GoodsNotification_supplierName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GoodsNotification", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _GoodsNotification_location(ctx context.Context, field graphql.CollectedField, obj *model.GoodsNotification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GoodsNotification_location(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Location, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *location.Location) graphql.Marshaler {
+			return ec.marshalNLocation2ᚖatriumᚋinternalᚋlocationᚐLocation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GoodsNotification_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GoodsNotification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GoodsNotification_expectedOn(ctx context.Context, field graphql.CollectedField, obj *model.GoodsNotification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GoodsNotification_expectedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpectedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GoodsNotification_expectedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GoodsNotification", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _GoodsNotification_outstandingUnits(ctx context.Context, field graphql.CollectedField, obj *model.GoodsNotification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GoodsNotification_outstandingUnits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutstandingUnits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GoodsNotification_outstandingUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GoodsNotification", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _Location_id(ctx context.Context, field graphql.CollectedField, obj *location.Location) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11256,6 +16248,679 @@ func (ec *executionContext) _LocationAvailability_distanceKm(ctx context.Context
 }
 func (ec *executionContext) fieldContext_LocationAvailability_distanceKm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LocationAvailability", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _LoyaltyPoints_balance(ctx context.Context, field graphql.CollectedField, obj *loyalty.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyPoints_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyPoints_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyPoints", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LoyaltyPoints_tier(ctx context.Context, field graphql.CollectedField, obj *loyalty.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyPoints_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoyaltyPoints().Tier(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *loyalty.Benefits) graphql.Marshaler {
+			return ec.marshalNLoyaltyTier2ᚖatriumᚋinternalᚋloyaltyᚐBenefits(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyPoints_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyPoints",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyTier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoyaltyPoints_rollingSpend(ctx context.Context, field graphql.CollectedField, obj *loyalty.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyPoints_rollingSpend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoyaltyPoints().RollingSpend(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖatriumᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyPoints_rollingSpend(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyPoints",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoyaltyPoints_nextExpiry(ctx context.Context, field graphql.CollectedField, obj *loyalty.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyPoints_nextExpiry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextExpiry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyPoints_nextExpiry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyPoints", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _LoyaltyPoints_nextExpiringPoints(ctx context.Context, field graphql.CollectedField, obj *loyalty.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyPoints_nextExpiringPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextExpiring, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyPoints_nextExpiringPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyPoints", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LoyaltyPoints_history(ctx context.Context, field graphql.CollectedField, obj *loyalty.Summary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyPoints_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.LoyaltyPoints().History(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []loyalty.Entry) graphql.Marshaler {
+			return ec.marshalNPointsEntry2ᚕatriumᚋinternalᚋloyaltyᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyPoints_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyPoints",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PointsEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_LoyaltyPoints_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoyaltyTier_code(ctx context.Context, field graphql.CollectedField, obj *loyalty.Benefits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTier_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTier_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTier", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LoyaltyTier_name(ctx context.Context, field graphql.CollectedField, obj *loyalty.Benefits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTier_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTier_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTier", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LoyaltyTier_discountPercent(ctx context.Context, field graphql.CollectedField, obj *loyalty.Benefits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTier_discountPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoyaltyTier().DiscountPercent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTier_discountPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTier", field, true, true, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _LoyaltyTier_freeShippingThreshold(ctx context.Context, field graphql.CollectedField, obj *loyalty.Benefits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTier_freeShippingThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoyaltyTier().FreeShippingThreshold(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖatriumᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTier_freeShippingThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyTier",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberLinkChallenge_id(ctx context.Context, field graphql.CollectedField, obj *customer.LinkChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberLinkChallenge_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberLinkChallenge_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberLinkChallenge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberLinkChallenge_via(ctx context.Context, field graphql.CollectedField, obj *customer.LinkChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberLinkChallenge_via(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Via, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberLinkChallenge_via(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberLinkChallenge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberLinkChallenge_destination(ctx context.Context, field graphql.CollectedField, obj *customer.LinkChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberLinkChallenge_destination(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Destination, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberLinkChallenge_destination(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberLinkChallenge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberLinkChallenge_expiresAt(ctx context.Context, field graphql.CollectedField, obj *customer.LinkChallenge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberLinkChallenge_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberLinkChallenge_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberLinkChallenge", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _MemberLinkPayload_challenge(ctx context.Context, field graphql.CollectedField, obj *model.MemberLinkPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberLinkPayload_challenge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Challenge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.LinkChallenge) graphql.Marshaler {
+			return ec.marshalOMemberLinkChallenge2ᚖatriumᚋinternalᚋcustomerᚐLinkChallenge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberLinkPayload_challenge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberLinkPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberLinkChallenge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberLinkPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MemberLinkPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberLinkPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕatriumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberLinkPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberLinkPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MergeConflict_code(ctx context.Context, field graphql.CollectedField, obj *customer.MergeConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeConflict_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeConflict_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeConflict", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MergeConflict_message(ctx context.Context, field graphql.CollectedField, obj *customer.MergeConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeConflict_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeConflict_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeConflict", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MergeConflict_blocking(ctx context.Context, field graphql.CollectedField, obj *customer.MergeConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeConflict_blocking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Blocking, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeConflict_blocking(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeConflict", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _MergeMoves_orders(ctx context.Context, field graphql.CollectedField, obj *customer.Moved) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeMoves_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MergeMoves().Orders(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚕatriumᚋgraphᚋmodelᚐOrderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeMoves_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergeMoves",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MergeMoves_orderCount(ctx context.Context, field graphql.CollectedField, obj *customer.Moved) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeMoves_orderCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MergeMoves().OrderCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeMoves_orderCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeMoves", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MergeMoves_points(ctx context.Context, field graphql.CollectedField, obj *customer.Moved) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeMoves_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeMoves_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeMoves", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MergeMoves_identityCount(ctx context.Context, field graphql.CollectedField, obj *customer.Moved) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeMoves_identityCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MergeMoves().IdentityCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeMoves_identityCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeMoves", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MergeMoves_consentCount(ctx context.Context, field graphql.CollectedField, obj *customer.Moved) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeMoves_consentCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MergeMoves().ConsentCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeMoves_consentCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeMoves", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MergeMoves_storeCredit(ctx context.Context, field graphql.CollectedField, obj *customer.Moved) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeMoves_storeCredit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StoreCredit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeMoves_storeCredit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeMoves", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MergeMoves_couponUseCount(ctx context.Context, field graphql.CollectedField, obj *customer.Moved) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeMoves_couponUseCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MergeMoves().CouponUseCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeMoves_couponUseCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MergeMoves", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
@@ -13097,6 +18762,580 @@ func (ec *executionContext) fieldContext_Mutation_refundOrder(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_registerMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterMember(ctx, fc.Args["input"].(model.RegisterMemberInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER", "ASSOCIATE"})
+				if err != nil {
+					var zeroVal *model.CustomerPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CustomerPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerPayload) graphql.Marshaler {
+			return ec.marshalNCustomerPayload2ᚖatriumᚋgraphᚋmodelᚐCustomerPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_customerMerge(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_customerMerge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CustomerMerge(ctx, fc.Args["input"].(model.CustomerMergeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER"})
+				if err != nil {
+					var zeroVal *model.CustomerMergePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CustomerMergePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerMergePayload) graphql.Marshaler {
+			return ec.marshalNCustomerMergePayload2ᚖatriumᚋgraphᚋmodelᚐCustomerMergePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_customerMerge(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_customerMerge_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_customerUnmerge(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_customerUnmerge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CustomerUnmerge(ctx, fc.Args["mergeId"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER"})
+				if err != nil {
+					var zeroVal *model.CustomerMergePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CustomerMergePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerMergePayload) graphql.Marshaler {
+			return ec.marshalNCustomerMergePayload2ᚖatriumᚋgraphᚋmodelᚐCustomerMergePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_customerUnmerge(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_customerUnmerge_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adjustPoints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adjustPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdjustPoints(ctx, fc.Args["input"].(model.AdjustPointsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER"})
+				if err != nil {
+					var zeroVal *model.AdjustPointsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AdjustPointsPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdjustPointsPayload) graphql.Marshaler {
+			return ec.marshalNAdjustPointsPayload2ᚖatriumᚋgraphᚋmodelᚐAdjustPointsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adjustPoints(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdjustPointsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adjustPoints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordConsent(ctx, fc.Args["input"].(model.RecordConsentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConsentPayload) graphql.Marshaler {
+			return ec.marshalNConsentPayload2ᚖatriumᚋgraphᚋmodelᚐConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_exportCustomerData(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_exportCustomerData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExportCustomerData(ctx, fc.Args["customerId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExportCustomerDataPayload) graphql.Marshaler {
+			return ec.marshalNExportCustomerDataPayload2ᚖatriumᚋgraphᚋmodelᚐExportCustomerDataPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_exportCustomerData(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExportCustomerDataPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_exportCustomerData_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_eraseCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_eraseCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EraseCustomer(ctx, fc.Args["customerId"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER"})
+				if err != nil {
+					var zeroVal *model.EraseCustomerPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.EraseCustomerPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EraseCustomerPayload) graphql.Marshaler {
+			return ec.marshalNEraseCustomerPayload2ᚖatriumᚋgraphᚋmodelᚐEraseCustomerPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_eraseCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EraseCustomerPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_eraseCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_trackProductView(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_trackProductView(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TrackProductView(ctx, fc.Args["input"].(model.TrackProductViewInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TrackProductViewPayload) graphql.Marshaler {
+			return ec.marshalNTrackProductViewPayload2ᚖatriumᚋgraphᚋmodelᚐTrackProductViewPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_trackProductView(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TrackProductViewPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_trackProductView_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitFeedback(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitFeedback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitFeedback(ctx, fc.Args["input"].(model.SubmitFeedbackInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FeedbackPayload) graphql.Marshaler {
+			return ec.marshalNFeedbackPayload2ᚖatriumᚋgraphᚋmodelᚐFeedbackPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitFeedback(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedbackPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startMemberLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startMemberLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartMemberLink(ctx, fc.Args["email"].(string), fc.Args["phone"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberLinkPayload) graphql.Marshaler {
+			return ec.marshalNMemberLinkPayload2ᚖatriumᚋgraphᚋmodelᚐMemberLinkPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startMemberLink(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberLinkPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startMemberLink_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmMemberLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmMemberLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmMemberLink(ctx, fc.Args["challengeId"].(string), fc.Args["code"].(string), fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖatriumᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmMemberLink(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmMemberLink_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13628,6 +19867,38 @@ func (ec *executionContext) fieldContext_Order_refundDue(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_feedback(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_feedback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Feedback(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *feedback.Feedback) graphql.Marshaler {
+			return ec.marshalOFeedback2ᚖatriumᚋinternalᚋfeedbackᚐFeedback(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_feedback(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feedback(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15467,6 +21738,199 @@ func (ec *executionContext) fieldContext_PlaceOrderPayload_userErrors(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _PointsEntry_id(ctx context.Context, field graphql.CollectedField, obj *loyalty.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PointsEntry().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsEntry", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PointsEntry_kind(ctx context.Context, field graphql.CollectedField, obj *loyalty.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsEntry_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNPointsEntryKind2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsEntry", field, false, false, errors.New("field of type PointsEntryKind does not have child fields"))
+}
+
+func (ec *executionContext) _PointsEntry_points(ctx context.Context, field graphql.CollectedField, obj *loyalty.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsEntry_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsEntry_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsEntry", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PointsEntry_expiresAt(ctx context.Context, field graphql.CollectedField, obj *loyalty.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsEntry_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointsEntry_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PointsEntry_order(ctx context.Context, field graphql.CollectedField, obj *loyalty.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsEntry_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PointsEntry().Order(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖatriumᚋgraphᚋmodelᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointsEntry_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PointsEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PointsEntry_reason(ctx context.Context, field graphql.CollectedField, obj *loyalty.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsEntry_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PointsEntry().Reason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointsEntry_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsEntry", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PointsEntry_actorName(ctx context.Context, field graphql.CollectedField, obj *loyalty.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsEntry_actorName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PointsEntry().ActorName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PointsEntry_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsEntry", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PointsEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *loyalty.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PointsEntry_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PointsEntry_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PointsEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15869,6 +22333,139 @@ func (ec *executionContext) fieldContext_ProductEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ProductView_product(ctx context.Context, field graphql.CollectedField, obj *marketing.ProductView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductView_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProductView().Product(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖatriumᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductView_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductView",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductView_variant(ctx context.Context, field graphql.CollectedField, obj *marketing.ProductView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductView_variant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProductView().Variant(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Variant) graphql.Marshaler {
+			return ec.marshalOVariant2ᚖatriumᚋgraphᚋmodelᚐVariant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductView_variant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductView",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Variant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProductView_channel(ctx context.Context, field graphql.CollectedField, obj *marketing.ProductView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductView_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductView_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductView", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ProductView_views(ctx context.Context, field graphql.CollectedField, obj *marketing.ProductView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductView_views(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Views, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductView_views(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductView", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ProductView_lastViewedAt(ctx context.Context, field graphql.CollectedField, obj *marketing.ProductView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductView_lastViewedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastViewedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductView_lastViewedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductView", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -16984,6 +23581,254 @@ func (ec *executionContext) fieldContext_Query_returns(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_returns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Customers(ctx, fc.Args["search"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER", "ASSOCIATE"})
+				if err != nil {
+					var zeroVal *model.CustomerConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CustomerConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
+			return ec.marshalNCustomerConnection2ᚖatriumᚋgraphᚋmodelᚐCustomerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Customer(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER", "ASSOCIATE"})
+				if err != nil {
+					var zeroVal *customer.Customer
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *customer.Customer
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖatriumᚋinternalᚋcustomerᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customerMergePreview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerMergePreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerMergePreview(ctx, fc.Args["survivorId"].(string), fc.Args["mergedId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER", "ASSOCIATE"})
+				if err != nil {
+					var zeroVal *customer.MergePreviewResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *customer.MergePreviewResult
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *customer.MergePreviewResult) graphql.Marshaler {
+			return ec.marshalNCustomerMergePreview2ᚖatriumᚋinternalᚋcustomerᚐMergePreviewResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerMergePreview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergePreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerMergePreview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_deliveriesExpected(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_deliveriesExpected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DeliveriesExpected(ctx, fc.Args["locationId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER", "ASSOCIATE", "FULFILMENT", "BUYER", "ACCOUNTANT"})
+				if err != nil {
+					var zeroVal []purchasing.Delivery
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []purchasing.Delivery
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []purchasing.Delivery) graphql.Marshaler {
+			return ec.marshalNExpectedDelivery2ᚕatriumᚋinternalᚋpurchasingᚐDeliveryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_deliveriesExpected(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExpectedDelivery(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_deliveriesExpected_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20405,6 +27250,123 @@ func (ec *executionContext) fieldContext_Subscription_orderUpdated(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_goodsNotifications(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_goodsNotifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().GoodsNotifications(ctx, fc.Args["locationId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕatriumᚋinternalᚋactorᚐRoleᚄ(ctx, []any{"MANAGER", "ASSOCIATE", "FULFILMENT", "BUYER", "ACCOUNTANT"})
+				if err != nil {
+					var zeroVal *model.GoodsNotification
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.GoodsNotification
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GoodsNotification) graphql.Marshaler {
+			return ec.marshalNGoodsNotification2ᚖatriumᚋgraphᚋmodelᚐGoodsNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_goodsNotifications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GoodsNotification(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_goodsNotifications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TrackProductViewPayload_recorded(ctx context.Context, field graphql.CollectedField, obj *model.TrackProductViewPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrackProductViewPayload_recorded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recorded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrackProductViewPayload_recorded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrackProductViewPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _TrackProductViewPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.TrackProductViewPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrackProductViewPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕatriumᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrackProductViewPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TrackProductViewPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Transfer_id(ctx context.Context, field graphql.CollectedField, obj *inventory.Transfer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22506,6 +29468,50 @@ func (ec *executionContext) unmarshalInputAddressInput(ctx context.Context, obj 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputAdjustPointsInput(ctx context.Context, obj any) (model.AdjustPointsInput, error) {
+	var it model.AdjustPointsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "points", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputAdjustStockInput(ctx context.Context, obj any) (model.AdjustStockInput, error) {
 	var it model.AdjustStockInput
 	if obj == nil {
@@ -22668,6 +29674,43 @@ func (ec *executionContext) unmarshalInputCollectInput(ctx context.Context, obj 
 				return it, err
 			}
 			it.OverrideReason = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputConsentChoiceInput(ctx context.Context, obj any) (model.ConsentChoiceInput, error) {
+	var it model.ConsentChoiceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"purpose", "granted"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNConsentPurpose2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "granted":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granted"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Granted = data
 		}
 	}
 	return it, nil
@@ -22914,6 +29957,50 @@ func (ec *executionContext) unmarshalInputCreateTransferInput(ctx context.Contex
 				return it, err
 			}
 			it.Lines = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCustomerMergeInput(ctx context.Context, obj any) (model.CustomerMergeInput, error) {
+	var it model.CustomerMergeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"survivorId", "mergedId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "survivorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("survivorId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SurvivorID = data
+		case "mergedId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -23292,6 +30379,64 @@ func (ec *executionContext) unmarshalInputReceivedLineInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRecordConsentInput(ctx context.Context, obj any) (model.RecordConsentInput, error) {
+	var it model.RecordConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "purpose", "granted", "channel", "statement"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNConsentPurpose2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "granted":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granted"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Granted = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNConsentChannel2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "statement":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statement"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statement = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRecordPaymentInput(ctx context.Context, obj any) (model.RecordPaymentInput, error) {
 	var it model.RecordPaymentInput
 	if obj == nil {
@@ -23454,6 +30599,71 @@ func (ec *executionContext) unmarshalInputRefundOrderInput(ctx context.Context, 
 				return it, err
 			}
 			it.Reference = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRegisterMemberInput(ctx context.Context, obj any) (model.RegisterMemberInput, error) {
+	var it model.RegisterMemberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "phone", "email", "consents", "statement", "locationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "consents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consents"))
+			data, err := ec.unmarshalNConsentChoiceInput2ᚕatriumᚋgraphᚋmodelᚐConsentChoiceInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Consents = data
+		case "statement":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statement"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statement = data
+		case "locationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocationID = data
 		}
 	}
 	return it, nil
@@ -23765,6 +30975,101 @@ func (ec *executionContext) unmarshalInputShipFulfilmentInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSubmitFeedbackInput(ctx context.Context, obj any) (model.SubmitFeedbackInput, error) {
+	var it model.SubmitFeedbackInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"orderId", "rating", "comment"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "rating":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rating"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rating = data
+		case "comment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comment = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputTrackProductViewInput(ctx context.Context, obj any) (model.TrackProductViewInput, error) {
+	var it model.TrackProductViewInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"productId", "variantId", "channel", "sessionId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "productId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductID = data
+		case "variantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariantID = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNChannel2atriumᚋinternalᚋorderᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "sessionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputTransferLineInput(ctx context.Context, obj any) (model.TransferLineInput, error) {
 	var it model.TransferLineInput
 	if obj == nil {
@@ -23952,6 +31257,54 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "country":
 			out.Values[i] = ec._Address_country(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var adjustPointsPayloadImplementors = []string{"AdjustPointsPayload"}
+
+func (ec *executionContext) _AdjustPointsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AdjustPointsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adjustPointsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdjustPointsPayload")
+		case "entry":
+			out.Values[i] = ec._AdjustPointsPayload_entry(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customer":
+			out.Values[i] = ec._AdjustPointsPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._AdjustPointsPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24481,6 +31834,11 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "linkChallenge":
+			out.Values[i] = ec._AuthPayload_linkChallenge(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24602,6 +31960,183 @@ func (ec *executionContext) _CandidateLine(ctx context.Context, sel ast.Selectio
 			}
 		case "takes":
 			out.Values[i] = ec._CandidateLine_takes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var consentImplementors = []string{"Consent"}
+
+func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, obj *customer.Consent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Consent")
+		case "purpose":
+			out.Values[i] = ec._Consent_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "granted":
+			out.Values[i] = ec._Consent_granted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channel":
+			out.Values[i] = ec._Consent_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "location":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Consent_location(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "statement":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Consent_statement(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "recordedBy":
+			out.Values[i] = ec._Consent_recordedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recordedAt":
+			out.Values[i] = ec._Consent_recordedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var consentPayloadImplementors = []string{"ConsentPayload"}
+
+func (ec *executionContext) _ConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentPayload")
+		case "consent":
+			out.Values[i] = ec._ConsentPayload_consent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ConsentPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24810,6 +32345,1206 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "memberNumber":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_memberNumber(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "joinedChannel":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_joinedChannel(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "joinedAt":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_joinedAt(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "joinedLocation":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_joinedLocation(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "mergedInto":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_mergedInto(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "erased":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_erased(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "identities":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_identities(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "consents":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_consents(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "points":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_points(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "lifetimeValue":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_lifetimeValue(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "merges":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_merges(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "recentViews":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_recentViews(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "feedback":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_feedback(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var customerConnectionImplementors = []string{"CustomerConnection"}
+
+func (ec *executionContext) _CustomerConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerConnection")
+		case "edges":
+			out.Values[i] = ec._CustomerConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CustomerConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var customerEdgeImplementors = []string{"CustomerEdge"}
+
+func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerEdge")
+		case "cursor":
+			out.Values[i] = ec._CustomerEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CustomerEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var customerIdentityImplementors = []string{"CustomerIdentity"}
+
+func (ec *executionContext) _CustomerIdentity(ctx context.Context, sel ast.SelectionSet, obj *customer.Identity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerIdentityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerIdentity")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerIdentity_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "kind":
+			out.Values[i] = ec._CustomerIdentity_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "provider":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerIdentity_provider(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "value":
+			out.Values[i] = ec._CustomerIdentity_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verifiedAt":
+			out.Values[i] = ec._CustomerIdentity_verifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._CustomerIdentity_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var customerMergeImplementors = []string{"CustomerMerge"}
+
+func (ec *executionContext) _CustomerMerge(ctx context.Context, sel ast.SelectionSet, obj *customer.MergeEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMerge")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerMerge_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "survivor":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerMerge_survivor(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "merged":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerMerge_merged(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "moves":
+			out.Values[i] = ec._CustomerMerge_moves(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._CustomerMerge_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mergedBy":
+			out.Values[i] = ec._CustomerMerge_mergedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mergedAt":
+			out.Values[i] = ec._CustomerMerge_mergedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unmergedAt":
+			out.Values[i] = ec._CustomerMerge_unmergedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unmergedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerMerge_unmergedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "unmergeReason":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerMerge_unmergeReason(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var customerMergePayloadImplementors = []string{"CustomerMergePayload"}
+
+func (ec *executionContext) _CustomerMergePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerMergePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergePayload")
+		case "merge":
+			out.Values[i] = ec._CustomerMergePayload_merge(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CustomerMergePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var customerMergePreviewImplementors = []string{"CustomerMergePreview"}
+
+func (ec *executionContext) _CustomerMergePreview(ctx context.Context, sel ast.SelectionSet, obj *customer.MergePreviewResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergePreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergePreview")
+		case "survivor":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerMergePreview_survivor(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "merged":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerMergePreview_merged(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "moves":
+			out.Values[i] = ec._CustomerMergePreview_moves(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conflicts":
+			out.Values[i] = ec._CustomerMergePreview_conflicts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "blocked":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerMergePreview_blocked(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var customerPayloadImplementors = []string{"CustomerPayload"}
+
+func (ec *executionContext) _CustomerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerPayload")
+		case "customer":
+			out.Values[i] = ec._CustomerPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CustomerPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24883,6 +33618,226 @@ func (ec *executionContext) _DeliveryAddress(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var eraseCustomerPayloadImplementors = []string{"EraseCustomerPayload"}
+
+func (ec *executionContext) _EraseCustomerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EraseCustomerPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eraseCustomerPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EraseCustomerPayload")
+		case "customer":
+			out.Values[i] = ec._EraseCustomerPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._EraseCustomerPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var expectedDeliveryImplementors = []string{"ExpectedDelivery"}
+
+func (ec *executionContext) _ExpectedDelivery(ctx context.Context, sel ast.SelectionSet, obj *purchasing.Delivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, expectedDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExpectedDelivery")
+		case "kind":
+			out.Values[i] = ec._ExpectedDelivery_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._ExpectedDelivery_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "from":
+			out.Values[i] = ec._ExpectedDelivery_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fromLocation":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ExpectedDelivery_fromLocation(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "location":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ExpectedDelivery_location(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			out.Values[i] = ec._ExpectedDelivery_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expectedOn":
+			out.Values[i] = ec._ExpectedDelivery_expectedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "units":
+			out.Values[i] = ec._ExpectedDelivery_units(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transfer":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ExpectedDelivery_transfer(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25011,6 +33966,325 @@ func (ec *executionContext) _ExpiringLot(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._ExpiringLot_expired(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var exportCustomerDataPayloadImplementors = []string{"ExportCustomerDataPayload"}
+
+func (ec *executionContext) _ExportCustomerDataPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ExportCustomerDataPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, exportCustomerDataPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExportCustomerDataPayload")
+		case "data":
+			out.Values[i] = ec._ExportCustomerDataPayload_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ExportCustomerDataPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var feedbackImplementors = []string{"Feedback"}
+
+func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet, obj *feedback.Feedback) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Feedback")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feedback_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "order":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feedback_order(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "rating":
+			out.Values[i] = ec._Feedback_rating(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feedback_comment(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "location":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feedback_location(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "followUp":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feedback_followUp(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._Feedback_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var feedbackPayloadImplementors = []string{"FeedbackPayload"}
+
+func (ec *executionContext) _FeedbackPayload(ctx context.Context, sel ast.SelectionSet, obj *model.FeedbackPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FeedbackPayload")
+		case "feedback":
+			out.Values[i] = ec._FeedbackPayload_feedback(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._FeedbackPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -25992,6 +35266,74 @@ func (ec *executionContext) _FulfilmentPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var goodsNotificationImplementors = []string{"GoodsNotification"}
+
+func (ec *executionContext) _GoodsNotification(ctx context.Context, sel ast.SelectionSet, obj *model.GoodsNotification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, goodsNotificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GoodsNotification")
+		case "kind":
+			out.Values[i] = ec._GoodsNotification_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purchaseOrderNumber":
+			out.Values[i] = ec._GoodsNotification_purchaseOrderNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._GoodsNotification_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "supplierName":
+			out.Values[i] = ec._GoodsNotification_supplierName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "location":
+			out.Values[i] = ec._GoodsNotification_location(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expectedOn":
+			out.Values[i] = ec._GoodsNotification_expectedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "outstandingUnits":
+			out.Values[i] = ec._GoodsNotification_outstandingUnits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var locationImplementors = []string{"Location", "Node"}
 
 func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet, obj *location.Location) graphql.Marshaler {
@@ -26201,6 +35543,664 @@ func (ec *executionContext) _LocationAvailability(ctx context.Context, sel ast.S
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var loyaltyPointsImplementors = []string{"LoyaltyPoints"}
+
+func (ec *executionContext) _LoyaltyPoints(ctx context.Context, sel ast.SelectionSet, obj *loyalty.Summary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loyaltyPointsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoyaltyPoints")
+		case "balance":
+			out.Values[i] = ec._LoyaltyPoints_balance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tier":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._LoyaltyPoints_tier(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "rollingSpend":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._LoyaltyPoints_rollingSpend(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "nextExpiry":
+			out.Values[i] = ec._LoyaltyPoints_nextExpiry(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextExpiringPoints":
+			out.Values[i] = ec._LoyaltyPoints_nextExpiringPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._LoyaltyPoints_history(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var loyaltyTierImplementors = []string{"LoyaltyTier"}
+
+func (ec *executionContext) _LoyaltyTier(ctx context.Context, sel ast.SelectionSet, obj *loyalty.Benefits) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loyaltyTierImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoyaltyTier")
+		case "code":
+			out.Values[i] = ec._LoyaltyTier_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._LoyaltyTier_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discountPercent":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._LoyaltyTier_discountPercent(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "freeShippingThreshold":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._LoyaltyTier_freeShippingThreshold(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var memberLinkChallengeImplementors = []string{"MemberLinkChallenge"}
+
+func (ec *executionContext) _MemberLinkChallenge(ctx context.Context, sel ast.SelectionSet, obj *customer.LinkChallenge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberLinkChallengeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberLinkChallenge")
+		case "id":
+			out.Values[i] = ec._MemberLinkChallenge_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "via":
+			out.Values[i] = ec._MemberLinkChallenge_via(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "destination":
+			out.Values[i] = ec._MemberLinkChallenge_destination(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._MemberLinkChallenge_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var memberLinkPayloadImplementors = []string{"MemberLinkPayload"}
+
+func (ec *executionContext) _MemberLinkPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MemberLinkPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberLinkPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberLinkPayload")
+		case "challenge":
+			out.Values[i] = ec._MemberLinkPayload_challenge(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MemberLinkPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var mergeConflictImplementors = []string{"MergeConflict"}
+
+func (ec *executionContext) _MergeConflict(ctx context.Context, sel ast.SelectionSet, obj *customer.MergeConflict) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mergeConflictImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MergeConflict")
+		case "code":
+			out.Values[i] = ec._MergeConflict_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._MergeConflict_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blocking":
+			out.Values[i] = ec._MergeConflict_blocking(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var mergeMovesImplementors = []string{"MergeMoves"}
+
+func (ec *executionContext) _MergeMoves(ctx context.Context, sel ast.SelectionSet, obj *customer.Moved) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mergeMovesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MergeMoves")
+		case "orders":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MergeMoves_orders(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "orderCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MergeMoves_orderCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "points":
+			out.Values[i] = ec._MergeMoves_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "identityCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MergeMoves_identityCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "consentCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MergeMoves_consentCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "storeCredit":
+			out.Values[i] = ec._MergeMoves_storeCredit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "couponUseCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MergeMoves_couponUseCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26502,6 +36502,83 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "registerMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerMerge":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_customerMerge(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerUnmerge":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_customerUnmerge(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adjustPoints":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adjustPoints(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exportCustomerData":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_exportCustomerData(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eraseCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_eraseCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trackProductView":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_trackProductView(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitFeedback":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitFeedback(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startMemberLink":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startMemberLink(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmMemberLink":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmMemberLink(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26702,6 +36779,44 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 				}()
 				res = ec._Order_refundDue(ctx, field, obj)
 				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "feedback":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_feedback(ctx, field, obj)
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -28014,6 +38129,211 @@ func (ec *executionContext) _PlaceOrderPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var pointsEntryImplementors = []string{"PointsEntry"}
+
+func (ec *executionContext) _PointsEntry(ctx context.Context, sel ast.SelectionSet, obj *loyalty.Entry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pointsEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PointsEntry")
+		case "id":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PointsEntry_id(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "kind":
+			out.Values[i] = ec._PointsEntry_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "points":
+			out.Values[i] = ec._PointsEntry_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._PointsEntry_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "order":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PointsEntry_order(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "reason":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PointsEntry_reason(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "actorName":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PointsEntry_actorName(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._PointsEntry_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var productImplementors = []string{"Product", "Node"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
@@ -28237,6 +38557,130 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._ProductEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var productViewImplementors = []string{"ProductView"}
+
+func (ec *executionContext) _ProductView(ctx context.Context, sel ast.SelectionSet, obj *marketing.ProductView) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productViewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductView")
+		case "product":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ProductView_product(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "variant":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ProductView_variant(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "channel":
+			out.Values[i] = ec._ProductView_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "views":
+			out.Values[i] = ec._ProductView_views(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastViewedAt":
+			out.Values[i] = ec._ProductView_lastViewedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -28729,6 +39173,94 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_returns(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "customers":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_customers(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "customer":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_customer(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "customerMergePreview":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_customerMergePreview(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "deliveriesExpected":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_deliveriesExpected(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -30751,9 +41283,54 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_stockChanged(ctx, fields[0])
 	case "orderUpdated":
 		return ec._Subscription_orderUpdated(ctx, fields[0])
+	case "goodsNotifications":
+		return ec._Subscription_goodsNotifications(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var trackProductViewPayloadImplementors = []string{"TrackProductViewPayload"}
+
+func (ec *executionContext) _TrackProductViewPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TrackProductViewPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, trackProductViewPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TrackProductViewPayload")
+		case "recorded":
+			out.Values[i] = ec._TrackProductViewPayload_recorded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._TrackProductViewPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
 }
 
 var transferImplementors = []string{"Transfer", "Node"}
@@ -31828,6 +42405,21 @@ func (ec *executionContext) marshalNAddress2ᚖatriumᚋgraphᚋmodelᚐAddress(
 	return ec._Address(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAdjustPointsInput2atriumᚋgraphᚋmodelᚐAdjustPointsInput(ctx context.Context, v any) (model.AdjustPointsInput, error) {
+	res, err := ec.unmarshalInputAdjustPointsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAdjustPointsPayload2ᚖatriumᚋgraphᚋmodelᚐAdjustPointsPayload(ctx context.Context, sel ast.SelectionSet, v *model.AdjustPointsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AdjustPointsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAdjustStockInput2atriumᚋgraphᚋmodelᚐAdjustStockInput(ctx context.Context, v any) (model.AdjustStockInput, error) {
 	res, err := ec.unmarshalInputAdjustStockInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -32045,6 +42637,87 @@ func (ec *executionContext) unmarshalNCollectInput2atriumᚋgraphᚋmodelᚐColl
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNConsent2atriumᚋinternalᚋcustomerᚐConsent(ctx context.Context, sel ast.SelectionSet, v customer.Consent) graphql.Marshaler {
+	return ec._Consent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConsent2ᚕatriumᚋinternalᚋcustomerᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []customer.Consent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsent2atriumᚋinternalᚋcustomerᚐConsent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNConsentChannel2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentChannel2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNConsentChoiceInput2atriumᚋgraphᚋmodelᚐConsentChoiceInput(ctx context.Context, v any) (model.ConsentChoiceInput, error) {
+	res, err := ec.unmarshalInputConsentChoiceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNConsentChoiceInput2ᚕatriumᚋgraphᚋmodelᚐConsentChoiceInputᚄ(ctx context.Context, v any) ([]model.ConsentChoiceInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ConsentChoiceInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNConsentChoiceInput2atriumᚋgraphᚋmodelᚐConsentChoiceInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNConsentPayload2ᚖatriumᚋgraphᚋmodelᚐConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.ConsentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ConsentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConsentPurpose2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentPurpose2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNCountStockInput2atriumᚋgraphᚋmodelᚐCountStockInput(ctx context.Context, v any) (model.CountStockInput, error) {
 	res, err := ec.unmarshalInputCountStockInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -32060,6 +42733,121 @@ func (ec *executionContext) unmarshalNCreateTransferInput2atriumᚋgraphᚋmodel
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCustomer2ᚖatriumᚋinternalᚋcustomerᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *customer.Customer) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Customer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerConnection2ᚖatriumᚋgraphᚋmodelᚐCustomerConnection(ctx context.Context, sel ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CustomerConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerEdge2atriumᚋgraphᚋmodelᚐCustomerEdge(ctx context.Context, sel ast.SelectionSet, v model.CustomerEdge) graphql.Marshaler {
+	return ec._CustomerEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerEdge2ᚕatriumᚋgraphᚋmodelᚐCustomerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CustomerEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerEdge2atriumᚋgraphᚋmodelᚐCustomerEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCustomerIdentity2atriumᚋinternalᚋcustomerᚐIdentity(ctx context.Context, sel ast.SelectionSet, v customer.Identity) graphql.Marshaler {
+	return ec._CustomerIdentity(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerIdentity2ᚕatriumᚋinternalᚋcustomerᚐIdentityᚄ(ctx context.Context, sel ast.SelectionSet, v []customer.Identity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerIdentity2atriumᚋinternalᚋcustomerᚐIdentity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCustomerMerge2atriumᚋinternalᚋcustomerᚐMergeEvent(ctx context.Context, sel ast.SelectionSet, v customer.MergeEvent) graphql.Marshaler {
+	return ec._CustomerMerge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerMerge2ᚕatriumᚋinternalᚋcustomerᚐMergeEventᚄ(ctx context.Context, sel ast.SelectionSet, v []customer.MergeEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerMerge2atriumᚋinternalᚋcustomerᚐMergeEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCustomerMergeInput2atriumᚋgraphᚋmodelᚐCustomerMergeInput(ctx context.Context, v any) (model.CustomerMergeInput, error) {
+	res, err := ec.unmarshalInputCustomerMergeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerMergePayload2ᚖatriumᚋgraphᚋmodelᚐCustomerMergePayload(ctx context.Context, sel ast.SelectionSet, v *model.CustomerMergePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CustomerMergePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerMergePreview2ᚖatriumᚋinternalᚋcustomerᚐMergePreviewResult(ctx context.Context, sel ast.SelectionSet, v *customer.MergePreviewResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CustomerMergePreview(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerPayload2ᚖatriumᚋgraphᚋmodelᚐCustomerPayload(ctx context.Context, sel ast.SelectionSet, v *model.CustomerPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CustomerPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCustomerRegisterInput2atriumᚋgraphᚋmodelᚐCustomerRegisterInput(ctx context.Context, v any) (model.CustomerRegisterInput, error) {
 	res, err := ec.unmarshalInputCustomerRegisterInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -32073,6 +42861,22 @@ func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v an
 func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
 	res := model.MarshalDate(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNDeliveryKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeliveryKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -32097,6 +42901,36 @@ func (ec *executionContext) marshalNDiscrepancyStatus2string(ctx context.Context
 	return res
 }
 
+func (ec *executionContext) marshalNEraseCustomerPayload2ᚖatriumᚋgraphᚋmodelᚐEraseCustomerPayload(ctx context.Context, sel ast.SelectionSet, v *model.EraseCustomerPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EraseCustomerPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNExpectedDelivery2atriumᚋinternalᚋpurchasingᚐDelivery(ctx context.Context, sel ast.SelectionSet, v purchasing.Delivery) graphql.Marshaler {
+	return ec._ExpectedDelivery(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNExpectedDelivery2ᚕatriumᚋinternalᚋpurchasingᚐDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []purchasing.Delivery) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExpectedDelivery2atriumᚋinternalᚋpurchasingᚐDelivery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNExpiringLot2atriumᚋinternalᚋinventoryᚐExpiringLot(ctx context.Context, sel ast.SelectionSet, v inventory.ExpiringLot) graphql.Marshaler {
 	return ec._ExpiringLot(ctx, sel, &v)
 }
@@ -32115,6 +42949,46 @@ func (ec *executionContext) marshalNExpiringLot2ᚕatriumᚋinternalᚋinventory
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNExportCustomerDataPayload2ᚖatriumᚋgraphᚋmodelᚐExportCustomerDataPayload(ctx context.Context, sel ast.SelectionSet, v *model.ExportCustomerDataPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ExportCustomerDataPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFeedback2atriumᚋinternalᚋfeedbackᚐFeedback(ctx context.Context, sel ast.SelectionSet, v feedback.Feedback) graphql.Marshaler {
+	return ec._Feedback(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFeedback2ᚕatriumᚋinternalᚋfeedbackᚐFeedbackᚄ(ctx context.Context, sel ast.SelectionSet, v []feedback.Feedback) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFeedback2atriumᚋinternalᚋfeedbackᚐFeedback(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFeedbackPayload2ᚖatriumᚋgraphᚋmodelᚐFeedbackPayload(ctx context.Context, sel ast.SelectionSet, v *model.FeedbackPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FeedbackPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -32320,6 +43194,32 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNGoodsNotification2ᚖatriumᚋgraphᚋmodelᚐGoodsNotification(ctx context.Context, sel ast.SelectionSet, v *model.GoodsNotification) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._GoodsNotification(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNGoodsNotificationKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGoodsNotificationKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -32328,6 +43228,22 @@ func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (str
 func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalID(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNIdentityKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIdentityKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -32446,8 +43362,78 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNLoyaltyPoints2ᚖatriumᚋinternalᚋloyaltyᚐSummary(ctx context.Context, sel ast.SelectionSet, v *loyalty.Summary) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LoyaltyPoints(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLoyaltyTier2ᚖatriumᚋinternalᚋloyaltyᚐBenefits(ctx context.Context, sel ast.SelectionSet, v *loyalty.Benefits) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LoyaltyTier(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberLinkPayload2ᚖatriumᚋgraphᚋmodelᚐMemberLinkPayload(ctx context.Context, sel ast.SelectionSet, v *model.MemberLinkPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MemberLinkPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMergeConflict2atriumᚋinternalᚋcustomerᚐMergeConflict(ctx context.Context, sel ast.SelectionSet, v customer.MergeConflict) graphql.Marshaler {
+	return ec._MergeConflict(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMergeConflict2ᚕatriumᚋinternalᚋcustomerᚐMergeConflictᚄ(ctx context.Context, sel ast.SelectionSet, v []customer.MergeConflict) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMergeConflict2atriumᚋinternalᚋcustomerᚐMergeConflict(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMergeMoves2atriumᚋinternalᚋcustomerᚐMoved(ctx context.Context, sel ast.SelectionSet, v customer.Moved) graphql.Marshaler {
+	return ec._MergeMoves(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNMoney2atriumᚋgraphᚋmodelᚐMoney(ctx context.Context, sel ast.SelectionSet, v model.Money) graphql.Marshaler {
 	return ec._Money(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMoney2ᚕatriumᚋgraphᚋmodelᚐMoneyᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Money) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMoney2atriumᚋgraphᚋmodelᚐMoney(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNMoney2ᚖatriumᚋgraphᚋmodelᚐMoney(ctx context.Context, sel ast.SelectionSet, v *model.Money) graphql.Marshaler {
@@ -32458,6 +43444,26 @@ func (ec *executionContext) marshalNMoney2ᚖatriumᚋgraphᚋmodelᚐMoney(ctx 
 		return graphql.Null
 	}
 	return ec._Money(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrder2atriumᚋgraphᚋmodelᚐOrder(ctx context.Context, sel ast.SelectionSet, v model.Order) graphql.Marshaler {
+	return ec._Order(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOrder2ᚕatriumᚋgraphᚋmodelᚐOrderᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Order) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrder2atriumᚋgraphᚋmodelᚐOrder(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNOrder2ᚖatriumᚋgraphᚋmodelᚐOrder(ctx context.Context, sel ast.SelectionSet, v *model.Order) graphql.Marshaler {
@@ -32801,6 +43807,42 @@ func (ec *executionContext) marshalNPlaceOrderPayload2ᚖatriumᚋgraphᚋmodel�
 	return ec._PlaceOrderPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPointsEntry2atriumᚋinternalᚋloyaltyᚐEntry(ctx context.Context, sel ast.SelectionSet, v loyalty.Entry) graphql.Marshaler {
+	return ec._PointsEntry(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPointsEntry2ᚕatriumᚋinternalᚋloyaltyᚐEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []loyalty.Entry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPointsEntry2atriumᚋinternalᚋloyaltyᚐEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNPointsEntryKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPointsEntryKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNProduct2atriumᚋgraphᚋmodelᚐProduct(ctx context.Context, sel ast.SelectionSet, v model.Product) graphql.Marshaler {
 	return ec._Product(ctx, sel, &v)
 }
@@ -32861,6 +43903,26 @@ func (ec *executionContext) marshalNProductStatus2string(ctx context.Context, se
 	return res
 }
 
+func (ec *executionContext) marshalNProductView2atriumᚋinternalᚋmarketingᚐProductView(ctx context.Context, sel ast.SelectionSet, v marketing.ProductView) graphql.Marshaler {
+	return ec._ProductView(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNProductView2ᚕatriumᚋinternalᚋmarketingᚐProductViewᚄ(ctx context.Context, sel ast.SelectionSet, v []marketing.ProductView) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProductView2atriumᚋinternalᚋmarketingᚐProductView(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNReceiveTransferInput2atriumᚋgraphᚋmodelᚐReceiveTransferInput(ctx context.Context, v any) (model.ReceiveTransferInput, error) {
 	res, err := ec.unmarshalInputReceiveTransferInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -32883,6 +43945,11 @@ func (ec *executionContext) unmarshalNReceivedLineInput2ᚕatriumᚋgraphᚋmode
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalNRecordConsentInput2atriumᚋgraphᚋmodelᚐRecordConsentInput(ctx context.Context, v any) (model.RecordConsentInput, error) {
+	res, err := ec.unmarshalInputRecordConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRecordPaymentInput2atriumᚋgraphᚋmodelᚐRecordPaymentInput(ctx context.Context, v any) (model.RecordPaymentInput, error) {
@@ -32977,6 +44044,11 @@ var (
 		returns.ToStoreCredit: "STORE_CREDIT",
 	}
 )
+
+func (ec *executionContext) unmarshalNRegisterMemberInput2atriumᚋgraphᚋmodelᚐRegisterMemberInput(ctx context.Context, v any) (model.RegisterMemberInput, error) {
+	res, err := ec.unmarshalInputRegisterMemberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
 
 func (ec *executionContext) unmarshalNRerouteFulfilmentInput2atriumᚋgraphᚋmodelᚐRerouteFulfilmentInput(ctx context.Context, v any) (model.RerouteFulfilmentInput, error) {
 	res, err := ec.unmarshalInputRerouteFulfilmentInput(ctx, v)
@@ -33559,6 +44631,11 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSubmitFeedbackInput2atriumᚋgraphᚋmodelᚐSubmitFeedbackInput(ctx context.Context, v any) (model.SubmitFeedbackInput, error) {
+	res, err := ec.unmarshalInputSubmitFeedbackInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -33573,6 +44650,43 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalTime(*v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNTrackProductViewInput2atriumᚋgraphᚋmodelᚐTrackProductViewInput(ctx context.Context, v any) (model.TrackProductViewInput, error) {
+	res, err := ec.unmarshalInputTrackProductViewInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTrackProductViewPayload2ᚖatriumᚋgraphᚋmodelᚐTrackProductViewPayload(ctx context.Context, sel ast.SelectionSet, v *model.TrackProductViewPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TrackProductViewPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTransfer2ᚖatriumᚋinternalᚋinventoryᚐTransfer(ctx context.Context, sel ast.SelectionSet, v *inventory.Transfer) graphql.Marshaler {
@@ -33942,6 +45056,13 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalOConsent2ᚖatriumᚋinternalᚋcustomerᚐConsent(ctx context.Context, sel ast.SelectionSet, v *customer.Consent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Consent(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOCoordinates2ᚖatriumᚋgraphᚋmodelᚐCoordinates(ctx context.Context, sel ast.SelectionSet, v *model.Coordinates) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -33962,6 +45083,13 @@ func (ec *executionContext) marshalOCustomer2ᚖatriumᚋinternalᚋcustomerᚐC
 		return graphql.Null
 	}
 	return ec._Customer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCustomerMerge2ᚖatriumᚋinternalᚋcustomerᚐMergeEvent(ctx context.Context, sel ast.SelectionSet, v *customer.MergeEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomerMerge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
@@ -34005,6 +45133,13 @@ func (ec *executionContext) marshalODiscrepancyStatus2ᚖstring(ctx context.Cont
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOFeedback2ᚖatriumᚋinternalᚋfeedbackᚐFeedback(ctx context.Context, sel ast.SelectionSet, v *feedback.Feedback) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Feedback(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
@@ -34146,6 +45281,13 @@ var (
 		location.Warehouse: "WAREHOUSE",
 	}
 )
+
+func (ec *executionContext) marshalOMemberLinkChallenge2ᚖatriumᚋinternalᚋcustomerᚐLinkChallenge(ctx context.Context, sel ast.SelectionSet, v *customer.LinkChallenge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MemberLinkChallenge(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalOMoney2ᚖatriumᚋgraphᚋmodelᚐMoney(ctx context.Context, sel ast.SelectionSet, v *model.Money) graphql.Marshaler {
 	if v == nil {
@@ -34301,6 +45443,13 @@ var (
 		order.Paid:          "PAID",
 	}
 )
+
+func (ec *executionContext) marshalOPointsEntry2ᚖatriumᚋinternalᚋloyaltyᚐEntry(ctx context.Context, sel ast.SelectionSet, v *loyalty.Entry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PointsEntry(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalOProduct2ᚖatriumᚋgraphᚋmodelᚐProduct(ctx context.Context, sel ast.SelectionSet, v *model.Product) graphql.Marshaler {
 	if v == nil {

@@ -20,12 +20,16 @@ import (
 	"atrium/internal/auth"
 	"atrium/internal/catalog"
 	"atrium/internal/customer"
+	"atrium/internal/feedback"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/loyalty"
+	"atrium/internal/marketing"
 	"atrium/internal/observe"
 	"atrium/internal/order"
 	"atrium/internal/password"
 	"atrium/internal/promotion"
+	"atrium/internal/purchasing"
 	"atrium/internal/returns"
 	"atrium/internal/staff"
 	"atrium/internal/testdb"
@@ -65,9 +69,15 @@ func testDeps(t testing.TB, d *sqlx.DB) Deps {
 	}
 	t.Cleanup(func() { availability.Close() })
 	inv := inventory.NewService(d)
-	rets := returns.NewService(d, returns.Deps{Stock: inv}, returns.DefaultConfig())
+	points := loyalty.NewService(d)
+	rets := returns.NewService(d, returns.Deps{Stock: inv, Points: points}, returns.DefaultConfig())
 	orders := order.NewService(d, order.Deps{Catalog: catalog.NewService(d), Stock: inv, Locations: location.NewService(d),
-		Coupons: promotion.NewService(d), StoreCredit: rets}, order.DefaultConfig())
+		Coupons: promotion.NewService(d), StoreCredit: rets, Points: points}, order.DefaultConfig())
+	views, err := marketing.NewService(d, marketing.Config{UnsubscribeSecret: []byte(strings.Repeat("test secret ", 4)),
+		UnsubscribeURL: "http://shop.test/unsubscribe"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return Deps{
 		Auth:           auth.NewService(d, auth.Options{Password: password.Fast}),
 		Catalog:        catalog.NewService(d),
@@ -78,6 +88,12 @@ func testDeps(t testing.TB, d *sqlx.DB) Deps {
 		Availabilities: availability,
 		Customers:      customer.NewService(d),
 		Staff:          staff.NewService(d, password.Fast),
+		Members:        customer.NewMembers(d, points),
+		Loyalty:        points,
+		Linker:         customer.NewLinker(d, customer.LinkOptions{Password: password.Fast}),
+		Views:          views,
+		Feedback:       feedback.NewService(d),
+		Purchasing:     purchasing.NewService(d),
 		Log:            log,
 		Metrics:        observe.NewMetrics(nil),
 	}

@@ -49,6 +49,8 @@ type loaders struct {
 	returnsByOrder    *dataloadgen.Loader[int64, []returns.Return]
 	returnLines       *dataloadgen.Loader[int64, []returns.Line]
 	refunds           *dataloadgen.Loader[int64, []returns.Refund]
+	member            *dataloadgen.Loader[int64, customer.Member]
+	lifetimeValue     *dataloadgen.Loader[int64, []customer.Amount]
 }
 
 func newLoaders(d Deps) *loaders {
@@ -75,6 +77,8 @@ func newLoaders(d Deps) *loaders {
 		returnsByOrder:    many(d.Returns.ReturnsByOrderIDs),
 		returnLines:       many(d.Returns.LinesByReturnIDs),
 		refunds:           many(d.Returns.RefundsByReturnIDs),
+		member:            one(d.Customers.MembersByIDs),
+		lifetimeValue:     many(d.Customers.LifetimeValues),
 	}
 }
 

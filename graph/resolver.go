@@ -14,10 +14,14 @@ import (
 	"atrium/internal/auth"
 	"atrium/internal/catalog"
 	"atrium/internal/customer"
+	"atrium/internal/feedback"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/loyalty"
+	"atrium/internal/marketing"
 	"atrium/internal/observe"
 	"atrium/internal/order"
+	"atrium/internal/purchasing"
 	"atrium/internal/returns"
 	"atrium/internal/staff"
 )
@@ -42,8 +46,25 @@ type Deps struct {
 	OrderFeed *OrderFeed
 	// Returns is returns, refunds and store credit.
 	Returns *returns.Service
-	Log     *slog.Logger
-	Metrics *observe.Metrics
+	// Members merges customers and answers privacy requests (customer.NewMembers).
+	Members *customer.Members
+	// Loyalty is points and tiers.
+	Loyalty *loyalty.Service
+	// Linker joins an online registration to the store member with the same email or
+	// phone by a one-time code. Without one, customerRegister only reports the duplicate.
+	Linker *customer.Linker
+	// Views records and lists the products shoppers look at online (marketing). Without
+	// one, trackProductView and recentViews fail.
+	Views *marketing.Service
+	// Feedback is after-sales ratings.
+	Feedback *feedback.Service
+	// Purchasing serves the deliveries expected at a location.
+	Purchasing *purchasing.Service
+	// GoodsFeed delivers the goods notices of every server to goodsNotifications
+	// subscriptions; the caller runs it (see NewGoodsFeed). Without one, they fail.
+	GoodsFeed *GoodsFeed
+	Log       *slog.Logger
+	Metrics   *observe.Metrics
 	// Production turns introspection and the playground off.
 	Production bool
 }
@@ -84,6 +105,12 @@ const (
 	pickGroups        = 20
 	pickLinesPerGroup = 5
 	pickForPerLine    = 3
+	// What a customer is expected to hold, for the lists of a profile that are not paged.
+	identitiesPerCustomer = 4
+	consentsPerCustomer   = 4
+	mergesPerCustomer     = 2
+	ordersPerMerge        = 20
+	conflictsPerMerge     = 4
 )
 
 // newSchema wires the resolvers, the @hasRole directive and the list costs into the
@@ -147,6 +174,25 @@ func newSchema(d Deps) graphql.ExecutableSchema {
 	cfg.Complexity.Return.Lines = listCost(linesPerOrder)
 	cfg.Complexity.Return.Refunds = listCost(refundsPerReturn)
 	cfg.Complexity.Returnable.Lines = listCost(linesPerOrder)
+	cfg.Complexity.Query.Customers = func(child int, _ string, first *int, _ *string) int {
+		return listCost(pageSize(first, maxCustomerPage))(child)
+	}
+	cfg.Complexity.Customer.Identities = listCost(identitiesPerCustomer)
+	cfg.Complexity.Customer.Consents = func(child int, _ *bool) int { return listCost(consentsPerCustomer)(child) }
+	cfg.Complexity.Customer.Merges = listCost(mergesPerCustomer)
+	cfg.Complexity.Customer.LifetimeValue = listCost(1)
+	cfg.Complexity.Customer.RecentViews = func(child int, first *int) int {
+		return listCost(pageSize(first, maxViewsPage))(child)
+	}
+	cfg.Complexity.Customer.Feedback = func(child int, first *int) int {
+		return listCost(pageSize(first, maxFeedbackPage))(child)
+	}
+	cfg.Complexity.LoyaltyPoints.History = func(child int, first *int) int {
+		return listCost(pageSize(first, maxPointsHistory))(child)
+	}
+	cfg.Complexity.MergeMoves.Orders = listCost(ordersPerMerge)
+	cfg.Complexity.CustomerMergePreview.Conflicts = listCost(conflictsPerMerge)
+	cfg.Complexity.Query.DeliveriesExpected = func(child int, _ string) int { return listCost(expectedAlerts)(child) }
 	return NewExecutableSchema(cfg)
 }
 

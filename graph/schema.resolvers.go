@@ -12,12 +12,17 @@ import (
 	"atrium/internal/auth"
 	"atrium/internal/catalog"
 	"atrium/internal/customer"
+	"atrium/internal/feedback"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/loyalty"
+	"atrium/internal/marketing"
 	"atrium/internal/order"
+	"atrium/internal/purchasing"
 	"atrium/internal/returns"
 	"atrium/internal/staff"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -70,6 +75,17 @@ func (r *availabilityResolver) ByLocation(ctx context.Context, obj *model.Availa
 	return inventory.NearestFirst(obj.Locations, origin), nil
 }
 
+func (r *consentResolver) Location(ctx context.Context, obj *customer.Consent) (*location.Location, error) {
+	if obj.LocationID == nil {
+		return nil, nil
+	}
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).location, *obj.LocationID))
+}
+
+func (r *consentResolver) Statement(ctx context.Context, obj *customer.Consent) (*string, error) {
+	return nonEmpty(obj.Statement), nil
+}
+
 func (r *customerResolver) ID(ctx context.Context, obj *customer.Customer) (string, error) {
 	return encodeID(typeCustomer, obj.ID), nil
 }
@@ -94,12 +110,189 @@ func (r *customerResolver) StoreCredit(ctx context.Context, obj *customer.Custom
 	return &model.Money{Amount: b.Balance, Currency: b.Currency}, nil
 }
 
+func (r *customerResolver) MemberNumber(ctx context.Context, obj *customer.Customer) (string, error) {
+	m, err := member(ctx, obj.ID)
+	return m.MemberNumber, err
+}
+
+func (r *customerResolver) JoinedChannel(ctx context.Context, obj *customer.Customer) (string, error) {
+	m, err := member(ctx, obj.ID)
+	return m.JoinedChannel, err
+}
+
+func (r *customerResolver) JoinedAt(ctx context.Context, obj *customer.Customer) (*time.Time, error) {
+	return &obj.CreatedAt, nil
+}
+
+func (r *customerResolver) JoinedLocation(ctx context.Context, obj *customer.Customer) (*location.Location, error) {
+	if !actor.From(ctx).IsStaff() {
+		return nil, nil
+	}
+	m, err := member(ctx, obj.ID)
+	if err != nil || m.JoinedLocationID == nil {
+		return nil, err
+	}
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).location, *m.JoinedLocationID))
+}
+
+func (r *customerResolver) MergedInto(ctx context.Context, obj *customer.Customer) (*customer.Customer, error) {
+	if !actor.From(ctx).IsStaff() {
+		return nil, nil
+	}
+	m, err := member(ctx, obj.ID)
+	if err != nil || m.MergedIntoID == nil {
+		return nil, err
+	}
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).customer, *m.MergedIntoID))
+}
+
+func (r *customerResolver) Erased(ctx context.Context, obj *customer.Customer) (bool, error) {
+	m, err := member(ctx, obj.ID)
+	return m.ErasedAt != nil, err
+}
+
+func (r *customerResolver) Identities(ctx context.Context, obj *customer.Customer) ([]customer.Identity, error) {
+	return r.Customers.Identities(ctx, obj.ID)
+}
+
+func (r *customerResolver) Consents(ctx context.Context, obj *customer.Customer, history *bool) ([]customer.Consent, error) {
+	return r.Customers.Consents(ctx, obj.ID, deref(history))
+}
+
+func (r *customerResolver) Points(ctx context.Context, obj *customer.Customer) (*loyalty.Summary, error) {
+	return ptr(r.Loyalty.Summary(ctx, obj.ID))
+}
+
+func (r *customerResolver) LifetimeValue(ctx context.Context, obj *customer.Customer) ([]model.Money, error) {
+	amounts, err := load(ctx, loadersFrom(ctx).lifetimeValue, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Money, len(amounts))
+	for i, a := range amounts {
+		out[i] = model.Money{Amount: a.Amount, Currency: a.Currency}
+	}
+	return out, nil
+}
+
+func (r *customerResolver) Merges(ctx context.Context, obj *customer.Customer) ([]customer.MergeEvent, error) {
+	return r.Members.Merges(ctx, obj.ID)
+}
+
+func (r *customerResolver) RecentViews(ctx context.Context, obj *customer.Customer, first *int) ([]marketing.ProductView, error) {
+	if r.Views == nil {
+		return nil, errNoViews
+	}
+	n, err := limit("first", first, defaultPageCost, maxViewsPage)
+	if err != nil {
+		return nil, err
+	}
+	return r.Views.RecentViews(ctx, obj.ID, n)
+}
+
+func (r *customerResolver) Feedback(ctx context.Context, obj *customer.Customer, first *int) ([]feedback.Feedback, error) {
+	n, err := limit("first", first, 50, maxFeedbackPage)
+	if err != nil {
+		return nil, err
+	}
+	list, _, err := r.Deps.Feedback.List(ctx, feedback.Filter{CustomerID: obj.ID, Limit: n})
+	return list, err
+}
+
+func (r *customerIdentityResolver) ID(ctx context.Context, obj *customer.Identity) (string, error) {
+	return encodeID(typeIdentity, obj.ID), nil
+}
+
+func (r *customerIdentityResolver) Provider(ctx context.Context, obj *customer.Identity) (*string, error) {
+	return nonEmpty(obj.Provider), nil
+}
+
+func (r *customerMergeResolver) ID(ctx context.Context, obj *customer.MergeEvent) (string, error) {
+	return encodeID(typeMerge, obj.ID), nil
+}
+
+func (r *customerMergeResolver) Survivor(ctx context.Context, obj *customer.MergeEvent) (*customer.Customer, error) {
+	return ptr(load(ctx, loadersFrom(ctx).customer, obj.SurvivorID))
+}
+
+func (r *customerMergeResolver) Merged(ctx context.Context, obj *customer.MergeEvent) (*customer.Customer, error) {
+	return ptr(load(ctx, loadersFrom(ctx).customer, obj.MergedID))
+}
+
+func (r *customerMergeResolver) UnmergedBy(ctx context.Context, obj *customer.MergeEvent) (*string, error) {
+	if obj.UnmergedAt == nil {
+		return nil, nil
+	}
+	return nonEmpty(obj.UnmergedByName), nil
+}
+
+func (r *customerMergeResolver) UnmergeReason(ctx context.Context, obj *customer.MergeEvent) (*string, error) {
+	return nonEmpty(obj.UnmergeReason), nil
+}
+
+func (r *customerMergePreviewResolver) Survivor(ctx context.Context, obj *customer.MergePreviewResult) (*customer.Customer, error) {
+	primeMember(ctx, obj.Survivor)
+	c := memberCustomer(obj.Survivor)
+	return &c, nil
+}
+
+func (r *customerMergePreviewResolver) Merged(ctx context.Context, obj *customer.MergePreviewResult) (*customer.Customer, error) {
+	primeMember(ctx, obj.Merged)
+	c := memberCustomer(obj.Merged)
+	return &c, nil
+}
+
+func (r *customerMergePreviewResolver) Blocked(ctx context.Context, obj *customer.MergePreviewResult) (bool, error) {
+	return obj.Blocked(), nil
+}
+
+func (r *expectedDeliveryResolver) FromLocation(ctx context.Context, obj *purchasing.Delivery) (*location.Location, error) {
+	if obj.FromLocationID == nil {
+		return nil, nil
+	}
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).location, *obj.FromLocationID))
+}
+
+func (r *expectedDeliveryResolver) Location(ctx context.Context, obj *purchasing.Delivery) (*location.Location, error) {
+	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
+}
+
+func (r *expectedDeliveryResolver) Transfer(ctx context.Context, obj *purchasing.Delivery) (*inventory.Transfer, error) {
+	if obj.Kind != purchasing.DeliveryTransfer {
+		return nil, nil
+	}
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).transfer, obj.ID))
+}
+
 func (r *expiringLotResolver) Location(ctx context.Context, obj *inventory.ExpiringLot) (*location.Location, error) {
 	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
 }
 
 func (r *expiringLotResolver) Variant(ctx context.Context, obj *inventory.ExpiringLot) (*model.Variant, error) {
 	return ptr(load(ctx, loadersFrom(ctx).variant, obj.VariantID))
+}
+
+func (r *feedbackResolver) ID(ctx context.Context, obj *feedback.Feedback) (string, error) {
+	return encodeID(typeFeedback, obj.ID), nil
+}
+
+func (r *feedbackResolver) Order(ctx context.Context, obj *feedback.Feedback) (*model.Order, error) {
+	return ptr(load(ctx, loadersFrom(ctx).order, obj.OrderID))
+}
+
+func (r *feedbackResolver) Comment(ctx context.Context, obj *feedback.Feedback) (*string, error) {
+	return nonEmpty(obj.Comment), nil
+}
+
+func (r *feedbackResolver) Location(ctx context.Context, obj *feedback.Feedback) (*location.Location, error) {
+	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
+}
+
+func (r *feedbackResolver) FollowUp(ctx context.Context, obj *feedback.Feedback) (*bool, error) {
+	if !actor.From(ctx).IsStaff() {
+		return nil, nil
+	}
+	return &obj.FollowUp, nil
 }
 
 func (r *fulfilmentResolver) ID(ctx context.Context, obj *model.Fulfilment) (string, error) {
@@ -236,6 +429,49 @@ func (r *locationResolver) Coordinates(ctx context.Context, obj *location.Locati
 	return &model.Coordinates{Latitude: *obj.Latitude, Longitude: *obj.Longitude}, nil
 }
 
+func (r *loyaltyPointsResolver) Tier(ctx context.Context, obj *loyalty.Summary) (*loyalty.Benefits, error) {
+	return ptr(r.Loyalty.TierBenefits(ctx, obj.CustomerID))
+}
+
+func (r *loyaltyPointsResolver) RollingSpend(ctx context.Context, obj *loyalty.Summary) (*model.Money, error) {
+	return r.shopMoney(ctx, obj.RollingSpend)
+}
+
+func (r *loyaltyPointsResolver) History(ctx context.Context, obj *loyalty.Summary, first *int) ([]loyalty.Entry, error) {
+	return r.pointsHistory(ctx, obj, first)
+}
+
+func (r *loyaltyTierResolver) DiscountPercent(ctx context.Context, obj *loyalty.Benefits) (float64, error) {
+	return float64(obj.DiscountBP) / 100, nil
+}
+
+func (r *loyaltyTierResolver) FreeShippingThreshold(ctx context.Context, obj *loyalty.Benefits) (*model.Money, error) {
+	if obj.FreeShippingThreshold == nil {
+		return nil, nil
+	}
+	return r.shopMoney(ctx, *obj.FreeShippingThreshold)
+}
+
+func (r *mergeMovesResolver) Orders(ctx context.Context, obj *customer.Moved) ([]model.Order, error) {
+	return mergedOrders(ctx, obj.Orders)
+}
+
+func (r *mergeMovesResolver) OrderCount(ctx context.Context, obj *customer.Moved) (int, error) {
+	return len(obj.Orders), nil
+}
+
+func (r *mergeMovesResolver) IdentityCount(ctx context.Context, obj *customer.Moved) (int, error) {
+	return len(obj.Identities), nil
+}
+
+func (r *mergeMovesResolver) ConsentCount(ctx context.Context, obj *customer.Moved) (int, error) {
+	return len(obj.Consents), nil
+}
+
+func (r *mergeMovesResolver) CouponUseCount(ctx context.Context, obj *customer.Moved) (int, error) {
+	return len(obj.CouponRedemptions), nil
+}
+
 func (r *mutationResolver) StaffLogin(ctx context.Context, login string, password string) (*model.AuthPayload, error) {
 	sess, err := r.Auth.StaffLogin(ctx, login, password, clientAddress(ctx))
 	return r.authPayload(ctx, sess, err)
@@ -253,7 +489,16 @@ func (r *mutationResolver) CustomerRegister(ctx context.Context, input model.Cus
 		Name:     input.Name,
 		Phone:    deref(input.Phone),
 	})
-	return r.authPayload(ctx, sess, err, "input")
+	challenge, more, linkErr := r.linkOnDuplicate(ctx, err, input.Email, input.Phone)
+	if linkErr != nil {
+		return nil, linkErr
+	}
+	p, perr := r.authPayload(ctx, sess, err, "input")
+	if p != nil {
+		p.LinkChallenge = challenge
+		p.UserErrors = append(p.UserErrors, more...)
+	}
+	return p, perr
 }
 
 func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
@@ -598,6 +843,189 @@ func (r *mutationResolver) RefundOrder(ctx context.Context, input model.RefundOr
 		UserErrors: []model.UserError{}}, nil
 }
 
+func (r *mutationResolver) RegisterMember(ctx context.Context, input model.RegisterMemberInput) (*model.CustomerPayload, error) {
+	in := customer.RegisterMemberInput{Name: input.Name, Phone: input.Phone, Email: deref(input.Email),
+		Consents: consentChoices(input.Consents), Statement: trimmed(input.Statement)}
+	var err error
+	if in.LocationID, err = optionalID("locationId", typeLocation, input.LocationID); err == nil {
+		var m customer.Member
+		if m, err = r.Deps.Customers.RegisterMember(ctx, in); err == nil {
+			return r.customerPayload(ctx, m.ID, nil)
+		}
+	}
+	return r.customerPayload(ctx, 0, err, "input")
+}
+
+func (r *mutationResolver) CustomerMerge(ctx context.Context, input model.CustomerMergeInput) (*model.CustomerMergePayload, error) {
+	survivor, err := decodeIDOf("survivorId", typeCustomer, input.SurvivorID)
+	if err != nil {
+		return mergePayload(ctx, customer.MergeEvent{}, err, "input")
+	}
+	merged, err := decodeIDOf("mergedId", typeCustomer, input.MergedID)
+	if err != nil {
+		return mergePayload(ctx, customer.MergeEvent{}, err, "input")
+	}
+	ev, err := r.Members.Merge(ctx, survivor, merged, input.Reason)
+	return mergePayload(ctx, ev, err, "input")
+}
+
+func (r *mutationResolver) CustomerUnmerge(ctx context.Context, mergeID string, reason string) (*model.CustomerMergePayload, error) {
+	id, err := decodeIDOf("mergeId", typeMerge, mergeID)
+	if err != nil {
+		return mergePayload(ctx, customer.MergeEvent{}, err)
+	}
+	ev, err := r.Members.Unmerge(ctx, id, reason)
+	return mergePayload(ctx, ev, err)
+}
+
+func (r *mutationResolver) AdjustPoints(ctx context.Context, input model.AdjustPointsInput) (*model.AdjustPointsPayload, error) {
+	id, err := decodeIDOf("customerId", typeCustomer, input.CustomerID)
+	var e loyalty.Entry
+	if err == nil {
+		e, err = r.Loyalty.Adjust(ctx, id, int64(input.Points), input.Reason)
+	}
+	if err != nil {
+		errs, err := userErrors(err, "input")
+		if err != nil {
+			return nil, err
+		}
+		return &model.AdjustPointsPayload{UserErrors: errs}, nil
+	}
+	forgetCustomer(ctx, id)
+	c, err := r.Deps.Customers.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AdjustPointsPayload{Entry: &e, Customer: &c, UserErrors: []model.UserError{}}, nil
+}
+
+func (r *mutationResolver) RecordConsent(ctx context.Context, input model.RecordConsentInput) (*model.ConsentPayload, error) {
+	id, err := selfOrCustomer(ctx, "customerId", input.CustomerID)
+	var c customer.Consent
+	if err == nil {
+		c, err = r.Deps.Customers.RecordConsent(ctx, id, customer.ConsentInput{Purpose: input.Purpose, Granted: input.Granted,
+			Channel: input.Channel, Statement: trimmed(input.Statement)})
+	}
+	if err != nil {
+		errs, err := userErrors(err, "input")
+		if err != nil {
+			return nil, err
+		}
+		return &model.ConsentPayload{UserErrors: errs}, nil
+	}
+	return &model.ConsentPayload{Consent: &c, UserErrors: []model.UserError{}}, nil
+}
+
+func (r *mutationResolver) ExportCustomerData(ctx context.Context, customerID *string) (*model.ExportCustomerDataPayload, error) {
+	id, err := selfOrCustomer(ctx, "customerId", customerID)
+	var data []byte
+	if err == nil {
+		data, err = r.Members.ExportJSON(ctx, id)
+	}
+	if err != nil {
+		errs, err := userErrors(err)
+		if err != nil {
+			return nil, err
+		}
+		return &model.ExportCustomerDataPayload{UserErrors: errs}, nil
+	}
+	doc := string(data)
+	return &model.ExportCustomerDataPayload{Data: &doc, UserErrors: []model.UserError{}}, nil
+}
+
+func (r *mutationResolver) EraseCustomer(ctx context.Context, customerID string, reason string) (*model.EraseCustomerPayload, error) {
+	id, err := decodeIDOf("customerId", typeCustomer, customerID)
+	if err == nil {
+		err = r.Members.Erase(ctx, id, reason)
+	}
+	if err != nil {
+		errs, err := userErrors(err)
+		if err != nil {
+			return nil, err
+		}
+		return &model.EraseCustomerPayload{UserErrors: errs}, nil
+	}
+	forgetCustomer(ctx, id)
+	c, err := r.Deps.Customers.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.EraseCustomerPayload{Customer: &c, UserErrors: []model.UserError{}}, nil
+}
+
+func (r *mutationResolver) TrackProductView(ctx context.Context, input model.TrackProductViewInput) (*model.TrackProductViewPayload, error) {
+	if r.Views == nil {
+		return nil, errNoViews
+	}
+	in := marketing.ViewInput{SessionID: trimmed(input.SessionID), Channel: string(input.Channel)}
+	var err error
+	if in.ProductID, err = decodeIDOf("productId", typeProduct, input.ProductID); err == nil {
+		if in.VariantID, err = optionalID("variantId", typeVariant, input.VariantID); err == nil {
+			err = r.Views.TrackProductView(ctx, in)
+		}
+	}
+	if err != nil {
+		errs, err := userErrors(err, "input")
+		if err != nil {
+			return nil, err
+		}
+		return &model.TrackProductViewPayload{UserErrors: errs}, nil
+	}
+	return &model.TrackProductViewPayload{Recorded: true, UserErrors: []model.UserError{}}, nil
+}
+
+func (r *mutationResolver) SubmitFeedback(ctx context.Context, input model.SubmitFeedbackInput) (*model.FeedbackPayload, error) {
+	in := feedback.Input{Rating: input.Rating, Comment: deref(input.Comment)}
+	var err error
+	var f feedback.Feedback
+	if in.OrderID, err = decodeIDOf("orderId", typeOrder, input.OrderID); err == nil {
+		f, err = r.Deps.Feedback.Submit(ctx, in)
+	}
+	if err != nil {
+		errs, err := userErrors(err, "input")
+		if err != nil {
+			return nil, err
+		}
+		return &model.FeedbackPayload{UserErrors: errs}, nil
+	}
+	return &model.FeedbackPayload{Feedback: &f, UserErrors: []model.UserError{}}, nil
+}
+
+func (r *mutationResolver) StartMemberLink(ctx context.Context, email string, phone *string) (*model.MemberLinkPayload, error) {
+	if r.Linker == nil {
+		return nil, errors.New("startMemberLink: no linker configured")
+	}
+	ch, err := r.Linker.StartLink(ctx, customer.LinkStart{Email: email, Phone: deref(phone)})
+	if err != nil {
+		errs, err := userErrors(err)
+		if err != nil {
+			return nil, err
+		}
+		return &model.MemberLinkPayload{UserErrors: errs}, nil
+	}
+	return &model.MemberLinkPayload{Challenge: &ch, UserErrors: []model.UserError{}}, nil
+}
+
+func (r *mutationResolver) ConfirmMemberLink(ctx context.Context, challengeID string, code string, password string) (*model.AuthPayload, error) {
+	if r.Linker == nil {
+		return nil, errors.New("confirmMemberLink: no linker configured")
+	}
+	id, err := r.Linker.ConfirmLink(ctx, challengeID, code, password)
+	if err != nil {
+		return r.authPayload(ctx, auth.Session{}, err)
+	}
+	// The member signs in with the credentials just set, as customerLogin would.
+	c, err := r.Deps.Customers.Get(actor.With(ctx, actor.Actor{Kind: actor.Customer, ID: id}), id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Email == nil {
+		return nil, fmt.Errorf("confirmMemberLink: customer %d has no email after linking", id)
+	}
+	sess, err := r.Auth.CustomerLogin(ctx, *c.Email, password, clientAddress(ctx))
+	return r.authPayload(ctx, sess, err)
+}
+
 func (r *orderResolver) Customer(ctx context.Context, obj *model.Order) (*customer.Customer, error) {
 	if obj.CustomerID == nil {
 		return nil, nil
@@ -623,6 +1051,10 @@ func (r *orderResolver) RefundDue(ctx context.Context, obj *model.Order) (*model
 		due = returns.CancellationDue(obj.Order, refunds)
 	}
 	return &model.Money{Amount: due, Currency: obj.Currency}, nil
+}
+
+func (r *orderResolver) Feedback(ctx context.Context, obj *model.Order) (*feedback.Feedback, error) {
+	return r.Deps.Feedback.ForOrder(ctx, obj.Order.ID)
 }
 
 func (r *orderResolver) Lines(ctx context.Context, obj *model.Order) ([]model.OrderLine, error) {
@@ -709,12 +1141,45 @@ func (r *pickListResolver) Location(ctx context.Context, obj *order.PickList) (*
 	return ptr(load(ctx, loadersFrom(ctx).location, obj.LocationID))
 }
 
+func (r *pointsEntryResolver) ID(ctx context.Context, obj *loyalty.Entry) (string, error) {
+	return encodeID(typePointsEntry, obj.ID), nil
+}
+
+func (r *pointsEntryResolver) Order(ctx context.Context, obj *loyalty.Entry) (*model.Order, error) {
+	if obj.OrderID == nil {
+		return nil, nil
+	}
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).order, *obj.OrderID))
+}
+
+func (r *pointsEntryResolver) Reason(ctx context.Context, obj *loyalty.Entry) (*string, error) {
+	return nonEmpty(obj.Reason), nil
+}
+
+func (r *pointsEntryResolver) ActorName(ctx context.Context, obj *loyalty.Entry) (*string, error) {
+	if !actor.From(ctx).IsStaff() {
+		return nil, nil
+	}
+	return nonEmpty(obj.ActorName), nil
+}
+
 func (r *productResolver) Variants(ctx context.Context, obj *model.Product) ([]model.Variant, error) {
 	return load(ctx, loadersFrom(ctx).variantsByProduct, obj.Product.ID)
 }
 
 func (r *productConnectionResolver) TotalCount(ctx context.Context, obj *model.ProductConnection) (int, error) {
 	return r.Catalog.CountProducts(ctx, obj.Query)
+}
+
+func (r *productViewResolver) Product(ctx context.Context, obj *marketing.ProductView) (*model.Product, error) {
+	return ptr(load(ctx, loadersFrom(ctx).product, obj.ProductID))
+}
+
+func (r *productViewResolver) Variant(ctx context.Context, obj *marketing.ProductView) (*model.Variant, error) {
+	if obj.VariantID == nil {
+		return nil, nil
+	}
+	return notFoundAsNil(load(ctx, loadersFrom(ctx).variant, *obj.VariantID))
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
@@ -734,7 +1199,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 	case typeStaffMember:
 		node, err = r.Staff.Get(ctx, dbID)
 	case typeCustomer:
-		node, err = r.Customers.Get(ctx, dbID)
+		node, err = r.Deps.Customers.Get(ctx, dbID)
 	case typeTransfer:
 		node, err = load(ctx, l.transfer, dbID)
 	case typeMovement:
@@ -1051,6 +1516,64 @@ func (r *queryResolver) Returns(ctx context.Context, locationID *string, status 
 	return conn, nil
 }
 
+func (r *queryResolver) Customers(ctx context.Context, search string, first *int, after *string) (*model.CustomerConnection, error) {
+	n, err := limit("first", first, defaultPageCost, maxCustomerPage)
+	if err != nil {
+		return nil, err
+	}
+	cursor, err := afterID(after)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Deps.Customers.Search(ctx, search, n, cursor)
+	if err != nil {
+		return nil, err
+	}
+	cs := make([]customer.Customer, len(page.Members))
+	for i, m := range page.Members {
+		primeMember(ctx, m)
+		cs[i] = memberCustomer(m)
+	}
+	conn := &model.CustomerConnection{}
+	conn.Edges, conn.PageInfo = edges(cs, page.HasNext,
+		func(c *customer.Customer) string { return encodeID(typeCursor, c.ID) },
+		func(cur string, c *customer.Customer) model.CustomerEdge {
+			return model.CustomerEdge{Cursor: cur, Node: c}
+		})
+	return conn, nil
+}
+
+func (r *queryResolver) Customer(ctx context.Context, id string) (*customer.Customer, error) {
+	cid, err := decodeIDOf("id", typeCustomer, id)
+	if err != nil {
+		return nil, err
+	}
+	return notFoundAsNil(r.Deps.Customers.Get(ctx, cid))
+}
+
+func (r *queryResolver) CustomerMergePreview(ctx context.Context, survivorID string, mergedID string) (*customer.MergePreviewResult, error) {
+	survivor, err := decodeIDOf("survivorId", typeCustomer, survivorID)
+	if err != nil {
+		return nil, err
+	}
+	merged, err := decodeIDOf("mergedId", typeCustomer, mergedID)
+	if err != nil {
+		return nil, err
+	}
+	return ptr(r.Members.MergePreview(ctx, survivor, merged))
+}
+
+func (r *queryResolver) DeliveriesExpected(ctx context.Context, locationID string) ([]purchasing.Delivery, error) {
+	id, err := decodeIDOf("locationId", typeLocation, locationID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := load(ctx, loadersFrom(ctx).location, id); err != nil {
+		return nil, err
+	}
+	return r.Purchasing.DeliveriesExpected(ctx, id, r.Inventory)
+}
+
 func (r *returnResolver) Order(ctx context.Context, obj *model.Return) (*model.Order, error) {
 	return ptr(load(ctx, loadersFrom(ctx).order, obj.OrderID))
 }
@@ -1172,6 +1695,14 @@ func (r *subscriptionResolver) OrderUpdated(ctx context.Context, id string) (<-c
 	return r.watchOrder(ctx, oid)
 }
 
+func (r *subscriptionResolver) GoodsNotifications(ctx context.Context, locationID string) (<-chan *model.GoodsNotification, error) {
+	id, err := decodeIDOf("locationId", typeLocation, locationID)
+	if err != nil {
+		return nil, err
+	}
+	return r.watchGoods(ctx, id)
+}
+
 func (r *transferResolver) ID(ctx context.Context, obj *inventory.Transfer) (string, error) {
 	return encodeID(typeTransfer, obj.ID), nil
 }
@@ -1220,15 +1751,35 @@ func (r *Resolver) AllocationCandidate() AllocationCandidateResolver {
 
 func (r *Resolver) Availability() AvailabilityResolver { return &availabilityResolver{r} }
 
+func (r *Resolver) Consent() ConsentResolver { return &consentResolver{r} }
+
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
+func (r *Resolver) CustomerIdentity() CustomerIdentityResolver { return &customerIdentityResolver{r} }
+
+func (r *Resolver) CustomerMerge() CustomerMergeResolver { return &customerMergeResolver{r} }
+
+func (r *Resolver) CustomerMergePreview() CustomerMergePreviewResolver {
+	return &customerMergePreviewResolver{r}
+}
+
+func (r *Resolver) ExpectedDelivery() ExpectedDeliveryResolver { return &expectedDeliveryResolver{r} }
+
 func (r *Resolver) ExpiringLot() ExpiringLotResolver { return &expiringLotResolver{r} }
+
+func (r *Resolver) Feedback() FeedbackResolver { return &feedbackResolver{r} }
 
 func (r *Resolver) Fulfilment() FulfilmentResolver { return &fulfilmentResolver{r} }
 
 func (r *Resolver) FulfilmentItem() FulfilmentItemResolver { return &fulfilmentItemResolver{r} }
 
 func (r *Resolver) Location() LocationResolver { return &locationResolver{r} }
+
+func (r *Resolver) LoyaltyPoints() LoyaltyPointsResolver { return &loyaltyPointsResolver{r} }
+
+func (r *Resolver) LoyaltyTier() LoyaltyTierResolver { return &loyaltyTierResolver{r} }
+
+func (r *Resolver) MergeMoves() MergeMovesResolver { return &mergeMovesResolver{r} }
 
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -1246,11 +1797,15 @@ func (r *Resolver) PickGroup() PickGroupResolver { return &pickGroupResolver{r} 
 
 func (r *Resolver) PickList() PickListResolver { return &pickListResolver{r} }
 
+func (r *Resolver) PointsEntry() PointsEntryResolver { return &pointsEntryResolver{r} }
+
 func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
 
 func (r *Resolver) ProductConnection() ProductConnectionResolver {
 	return &productConnectionResolver{r}
 }
+
+func (r *Resolver) ProductView() ProductViewResolver { return &productViewResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -1277,34 +1832,45 @@ func (r *Resolver) TransferLine() TransferLineResolver { return &transferLineRes
 func (r *Resolver) Variant() VariantResolver { return &variantResolver{r} }
 
 type (
-	allocationResolver          struct{ *Resolver }
-	allocationCandidateResolver struct{ *Resolver }
-	availabilityResolver        struct{ *Resolver }
-	customerResolver            struct{ *Resolver }
-	expiringLotResolver         struct{ *Resolver }
-	fulfilmentResolver          struct{ *Resolver }
-	fulfilmentItemResolver      struct{ *Resolver }
-	locationResolver            struct{ *Resolver }
-	mutationResolver            struct{ *Resolver }
-	orderResolver               struct{ *Resolver }
-	orderEventResolver          struct{ *Resolver }
-	orderLineResolver           struct{ *Resolver }
-	packScanResolver            struct{ *Resolver }
-	pickForResolver             struct{ *Resolver }
-	pickGroupResolver           struct{ *Resolver }
-	pickListResolver            struct{ *Resolver }
-	productResolver             struct{ *Resolver }
-	productConnectionResolver   struct{ *Resolver }
-	queryResolver               struct{ *Resolver }
-	returnResolver              struct{ *Resolver }
-	returnLineResolver          struct{ *Resolver }
-	returnableLineResolver      struct{ *Resolver }
-	staffMemberResolver         struct{ *Resolver }
-	stockDiscrepancyResolver    struct{ *Resolver }
-	stockLevelResolver          struct{ *Resolver }
-	stockMovementResolver       struct{ *Resolver }
-	subscriptionResolver        struct{ *Resolver }
-	transferResolver            struct{ *Resolver }
-	transferLineResolver        struct{ *Resolver }
-	variantResolver             struct{ *Resolver }
+	allocationResolver           struct{ *Resolver }
+	allocationCandidateResolver  struct{ *Resolver }
+	availabilityResolver         struct{ *Resolver }
+	consentResolver              struct{ *Resolver }
+	customerResolver             struct{ *Resolver }
+	customerIdentityResolver     struct{ *Resolver }
+	customerMergeResolver        struct{ *Resolver }
+	customerMergePreviewResolver struct{ *Resolver }
+	expectedDeliveryResolver     struct{ *Resolver }
+	expiringLotResolver          struct{ *Resolver }
+	feedbackResolver             struct{ *Resolver }
+	fulfilmentResolver           struct{ *Resolver }
+	fulfilmentItemResolver       struct{ *Resolver }
+	locationResolver             struct{ *Resolver }
+	loyaltyPointsResolver        struct{ *Resolver }
+	loyaltyTierResolver          struct{ *Resolver }
+	mergeMovesResolver           struct{ *Resolver }
+	mutationResolver             struct{ *Resolver }
+	orderResolver                struct{ *Resolver }
+	orderEventResolver           struct{ *Resolver }
+	orderLineResolver            struct{ *Resolver }
+	packScanResolver             struct{ *Resolver }
+	pickForResolver              struct{ *Resolver }
+	pickGroupResolver            struct{ *Resolver }
+	pickListResolver             struct{ *Resolver }
+	pointsEntryResolver          struct{ *Resolver }
+	productResolver              struct{ *Resolver }
+	productConnectionResolver    struct{ *Resolver }
+	productViewResolver          struct{ *Resolver }
+	queryResolver                struct{ *Resolver }
+	returnResolver               struct{ *Resolver }
+	returnLineResolver           struct{ *Resolver }
+	returnableLineResolver       struct{ *Resolver }
+	staffMemberResolver          struct{ *Resolver }
+	stockDiscrepancyResolver     struct{ *Resolver }
+	stockLevelResolver           struct{ *Resolver }
+	stockMovementResolver        struct{ *Resolver }
+	subscriptionResolver         struct{ *Resolver }
+	transferResolver             struct{ *Resolver }
+	transferLineResolver         struct{ *Resolver }
+	variantResolver              struct{ *Resolver }
 )

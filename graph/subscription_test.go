@@ -14,7 +14,7 @@ import (
 )
 
 // newServer serves the API as one of several servers on the database at dsn: with a
-// connection pool and stock and order change feeds of its own.
+// connection pool and stock, order and goods feeds of its own.
 func newServer(t *testing.T, dsn string) *api {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -23,15 +23,16 @@ func newServer(t *testing.T, dsn string) *api {
 		t.Fatal(err)
 	}
 	deps := testDeps(t, d)
-	deps.Feed, deps.OrderFeed = inventory.NewFeed(dsn), NewOrderFeed(dsn)
-	done := make(chan error, 2)
+	deps.Feed, deps.OrderFeed, deps.GoodsFeed = inventory.NewFeed(dsn), NewOrderFeed(dsn), NewGoodsFeed(dsn)
+	done := make(chan error, 3)
 	go func() { done <- deps.Feed.Run(ctx) }()
 	go func() { done <- deps.OrderFeed.Run(ctx) }()
+	go func() { done <- deps.GoodsFeed.Run(ctx) }()
 	srv := httptest.NewServer(observe.Middleware(deps.Log, deps.Metrics, NewHandler(deps)))
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
-		for range 2 {
+		for range 3 {
 			if err := <-done; err != nil {
 				t.Errorf("feed: %v", err)
 			}

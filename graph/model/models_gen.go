@@ -3,7 +3,11 @@
 package model
 
 import (
+	"atrium/internal/customer"
+	"atrium/internal/feedback"
 	"atrium/internal/inventory"
+	"atrium/internal/location"
+	"atrium/internal/loyalty"
 	"atrium/internal/order"
 	"atrium/internal/returns"
 	"time"
@@ -49,6 +53,23 @@ type AddressInput struct {
 	Longitude *float64 `json:"longitude,omitempty"`
 }
 
+// A manual change of a customer's points.
+type AdjustPointsInput struct {
+	CustomerID string `json:"customerId"`
+	// Points to add (positive) or take (negative, at most the balance).
+	Points int `json:"points"`
+	// Why, for the record.
+	Reason string `json:"reason"`
+}
+
+// The result of adjustPoints.
+type AdjustPointsPayload struct {
+	Entry *loyalty.Entry `json:"entry,omitempty"`
+	// The customer, with the new balance.
+	Customer   *customer.Customer `json:"customer,omitempty"`
+	UserErrors []UserError        `json:"userErrors"`
+}
+
 // A manual change of on-hand stock. Idempotent: the client generates idempotencyKey once
 // per intended change and sends the same key when it retries; a retry returns the first
 // result without a second effect, and the same key with a different request is a CONFLICT.
@@ -81,6 +102,10 @@ type AuthPayload struct {
 	Viewer Viewer `json:"viewer,omitempty"`
 	// Why signing in failed (INVALID_CREDENTIALS, RATE_LIMITED, INVALID, DUPLICATE); empty on success.
 	UserErrors []UserError `json:"userErrors"`
+	// customerRegister only: the email or phone belongs to a store member without an online
+	// account, so a one-time code was sent to them; confirmMemberLink with it joins this
+	// registration to that member (userErrors then holds the DUPLICATE).
+	LinkChallenge *customer.LinkChallenge `json:"linkChallenge,omitempty"`
 }
 
 // Quantities of an order's lines to cancel before they leave.
@@ -101,6 +126,18 @@ type CollectInput struct {
 	PickupCode *string `json:"pickupCode,omitempty"`
 	// Managers only, instead of the code (lost, or locked after wrong tries): why, e.g. the identity document checked. Audited.
 	OverrideReason *string `json:"overrideReason,omitempty"`
+}
+
+// A consent as the customer gave it at sign-up.
+type ConsentChoiceInput struct {
+	Purpose string `json:"purpose"`
+	Granted bool   `json:"granted"`
+}
+
+// The result of recordConsent.
+type ConsentPayload struct {
+	Consent    *customer.Consent `json:"consent,omitempty"`
+	UserErrors []UserError       `json:"userErrors"`
 }
 
 // A point on the map (WGS 84).
@@ -174,6 +211,42 @@ type CreateTransferInput struct {
 	Lines []TransferLineInput `json:"lines"`
 }
 
+// A page of customers.
+type CustomerConnection struct {
+	Edges    []CustomerEdge `json:"edges"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+// A customer the staff search found.
+type CustomerEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *customer.Customer `json:"node"`
+}
+
+// Merging two customers.
+type CustomerMergeInput struct {
+	// The customer that stays (usually the older member).
+	SurvivorID string `json:"survivorId"`
+	// The customer merged into the survivor.
+	MergedID string `json:"mergedId"`
+	// Why these are the same person, e.g. same phone, confirmed at the till.
+	Reason string `json:"reason"`
+}
+
+// The result of a merge or unmerge.
+type CustomerMergePayload struct {
+	Merge *customer.MergeEvent `json:"merge,omitempty"`
+	// What the user can fix: INVALID, MERGE_BLOCKED, BUILT_ON_TOP, ALREADY_UNMERGED, NOT_FOUND; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// The result of a change to a customer.
+type CustomerPayload struct {
+	Customer *customer.Customer `json:"customer,omitempty"`
+	// What the user can fix: INVALID, DUPLICATE (naming the member who has the phone or email), NOT_FOUND; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
 // What a shopper enters to open an online account.
 type CustomerRegisterInput struct {
 	// Email address; it is the sign-in name.
@@ -204,6 +277,27 @@ type DeliveryAddress struct {
 	Country string `json:"country"`
 	// Recipient's phone number (E.164); null when none.
 	Phone *string `json:"phone,omitempty"`
+}
+
+// The result of eraseCustomer.
+type EraseCustomerPayload struct {
+	// The customer as it stands now: no name, contact or identities; orders kept.
+	Customer   *customer.Customer `json:"customer,omitempty"`
+	UserErrors []UserError        `json:"userErrors"`
+}
+
+// The result of exportCustomerData.
+type ExportCustomerDataPayload struct {
+	// Everything held about the customer, as a JSON document; null when userErrors is not empty.
+	Data       *string     `json:"data,omitempty"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// The result of submitFeedback.
+type FeedbackPayload struct {
+	Feedback *feedback.Feedback `json:"feedback,omitempty"`
+	// What the user can fix: INVALID, NOT_DELIVERED, ALREADY_GIVEN, NOT_FOUND; empty on success.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // How the goods reach the customer.
@@ -238,6 +332,28 @@ type FulfilmentPayload struct {
 	Fulfilment *Fulfilment `json:"fulfilment,omitempty"`
 	// What the user can fix: INVALID, NOT_FOUND, WRONG_STATUS (naming the current status),
 	// NOT_SCANNED, WRONG_PICKUP_CODE, PICKUP_CODE_LOCKED, UNPAID, INSUFFICIENT_STOCK; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// Goods for a location: a purchase order sent (arriving) or received.
+type GoodsNotification struct {
+	Kind string `json:"kind"`
+	// The purchase order's number, e.g. PO-000042.
+	PurchaseOrderNumber string `json:"purchaseOrderNumber"`
+	// Its status now: SENT, PARTIALLY_RECEIVED, RECEIVED, …
+	Status       string             `json:"status"`
+	SupplierName string             `json:"supplierName"`
+	Location     *location.Location `json:"location"`
+	// The expected arrival date.
+	ExpectedOn *time.Time `json:"expectedOn,omitempty"`
+	// Units still to come after this notice.
+	OutstandingUnits int `json:"outstandingUnits"`
+}
+
+// The result of startMemberLink.
+type MemberLinkPayload struct {
+	Challenge *customer.LinkChallenge `json:"challenge,omitempty"`
+	// What the user can fix: NO_MATCH (register normally), AMBIGUOUS, HAS_ONLINE_ACCOUNT (sign in), DUPLICATE, RATE_LIMITED.
 	UserErrors []UserError `json:"userErrors"`
 }
 
@@ -356,6 +472,18 @@ type ReceivedLineInput struct {
 	Lot *string `json:"lot,omitempty"`
 }
 
+// A consent given or withdrawn after sign-up.
+type RecordConsentInput struct {
+	// Staff: the customer; customers omit it (their own).
+	CustomerID *string `json:"customerId,omitempty"`
+	Purpose    string  `json:"purpose"`
+	Granted    bool    `json:"granted"`
+	// Customers: WEB, APP or EMAIL_LINK; staff: POS or BACK_OFFICE.
+	Channel string `json:"channel"`
+	// The wording agreed to, or its version.
+	Statement *string `json:"statement,omitempty"`
+}
+
 // Money received against an order. Idempotent by key like placeOrder. Staff (associates,
 // managers, fulfilment) record any method; a customer records ONLINE payments of their own
 // orders.
@@ -433,6 +561,22 @@ type RefundPayload struct {
 	Replayed bool `json:"replayed"`
 	// What the user can fix: INVALID, NOT_FOUND, NO_CUSTOMER, NOTHING_TO_REFUND, CONFLICT; empty on success.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// A store sign-up from a tablet.
+type RegisterMemberInput struct {
+	// The customer's name.
+	Name string `json:"name"`
+	// Mobile number, international (+886 912 345 678) or Taiwanese local (0912-345-678).
+	Phone string `json:"phone"`
+	// Email address, optional.
+	Email *string `json:"email,omitempty"`
+	// The customer's choices for each consent asked (at least one).
+	Consents []ConsentChoiceInput `json:"consents"`
+	// The wording the customer agreed to, or its version, kept with each consent.
+	Statement *string `json:"statement,omitempty"`
+	// The store; defaults to the associate's home store.
+	LocationID *string `json:"locationId,omitempty"`
 }
 
 // An OPEN fulfilment, or some of its lines, moved to another location.
@@ -590,6 +734,34 @@ type StockPayload struct {
 	// True when the idempotency key had been used for the same request: nothing new happened.
 	Replayed bool `json:"replayed"`
 	// What the user can fix: INVALID, NOT_FOUND, INSUFFICIENT_STOCK, STALE_COUNT, CONFLICT; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A rating of a delivered or collected order.
+type SubmitFeedbackInput struct {
+	OrderID string `json:"orderId"`
+	// 1 (poor) to 5 (excellent).
+	Rating int `json:"rating"`
+	// Optional, up to 2000 characters.
+	Comment *string `json:"comment,omitempty"`
+}
+
+// A product page the storefront showed.
+type TrackProductViewInput struct {
+	ProductID string `json:"productId"`
+	// The variant shown, if one was chosen.
+	VariantID *string `json:"variantId,omitempty"`
+	// WEB or APP.
+	Channel order.Channel `json:"channel"`
+	// Anonymous shoppers: the storefront session id (16 to 100 letters, digits, _ or -), so
+	// the views join the customer who signs in later. Ignored for a signed-in customer.
+	SessionID *string `json:"sessionId,omitempty"`
+}
+
+// The result of trackProductView.
+type TrackProductViewPayload struct {
+	// Whether the view was recorded.
+	Recorded   bool        `json:"recorded"`
 	UserErrors []UserError `json:"userErrors"`
 }
 

@@ -476,6 +476,8 @@ func TestSearch(t *testing.T) {
 	must(t, err)
 	var digits int64
 	fmt.Sscan(strings.TrimLeft(number, "M0"), &digits)
+	var eighteenth int64 // leading zeros and an 8: read in base 10, not as octal
+	must(t, f.db.Get(&eighteenth, `SELECT id FROM customers WHERE member_number = 'M00000018'`))
 	tests := []struct {
 		name, query string
 		want        []int64
@@ -483,6 +485,7 @@ func TestSearch(t *testing.T) {
 	}{
 		{"member number", number, []int64{mei}, ""},
 		{"member number without zeros", fmt.Sprint(digits), []int64{mei}, ""},
+		{"member number with zeros and an 8", "M00000018", []int64{eighteenth}, ""},
 		{"local phone", "0912-345-678", []int64{mei}, ""},
 		{"second email, any case", "MEI@work.example.com", []int64{mei}, ""},
 		{"part of the name", "ei li", []int64{mei}, ""},

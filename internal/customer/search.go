@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"atrium/internal/actor"
@@ -46,9 +47,9 @@ func (s *Service) Search(ctx context.Context, query string, first int, after int
 		}
 		where, arg = `id IN (SELECT customer_id FROM customer_identities WHERE kind = 'EMAIL' AND value = $1)`, email
 	case memberNumberRe.MatchString(query) && (len(query) <= 9 || query[0] == 'M' || query[0] == 'm'):
-		var n int64
-		fmt.Sscan(strings.TrimLeft(query, "Mm"), &n)
-		where, arg = `member_number = 'M' || lpad($1::text, greatest(8, length($1::text)), '0')`, fmt.Sprint(n)
+		// Base 10 whatever the leading zeros (M00000026 is member 26, not octal).
+		n, _ := strconv.ParseInt(strings.TrimLeft(query, "Mm"), 10, 64)
+		where, arg = `member_number = 'M' || lpad($1::text, greatest(8, length($1::text)), '0')`, strconv.FormatInt(n, 10)
 	default:
 		if phone, err := NormalizePhone("query", query, "TW"); err == nil {
 			where, arg = `id IN (SELECT customer_id FROM customer_identities WHERE kind = 'PHONE' AND value = $1)`, phone

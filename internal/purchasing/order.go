@@ -541,6 +541,9 @@ func (s *Service) Send(ctx context.Context, id int64, in SendInput) (Order, erro
 		if told == 0 {
 			comment = strings.TrimSpace(comment + " " + nobodyToTell(*o))
 		}
+		if err := announceGoods(ctx, tx, KindGoodsArriving, *o); err != nil {
+			return err
+		}
 		return s.transition(ctx, tx, o, Sent, "SEND", nil, comment)
 	})
 }

@@ -202,6 +202,9 @@ func (s *Service) Receive(ctx context.Context, in ReceiptInput) (ReceiptResult, 
 		if told == 0 {
 			comment += " " + nobodyToTell(o)
 		}
+		if err := announceGoods(ctx, tx, KindGoodsReceived, o); err != nil {
+			return err
+		}
 		if err := s.transition(ctx, tx, &o, to, "RECEIVE", nil, comment); err != nil {
 			return err
 		}

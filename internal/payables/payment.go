@@ -1,0 +1,277 @@
+package payables
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"atrium/internal/actor"
+	"atrium/internal/apperr"
+	"atrium/internal/audit"
+	"atrium/internal/postgres"
+)
+
+// Payment is money paid on a bill; Discount is the early-payment discount taken with it.
+type Payment struct {
+	ID         int64     `db:"id" json:"id"`
+	RunID      *int64    `db:"run_id" json:"runId"`
+	BillID     int64     `db:"bill_id" json:"billId"`
+	BillNumber string    `db:"bill_number" json:"billNumber"`
+	SupplierID int64     `db:"supplier_id" json:"supplierId"`
+	Currency   string    `db:"currency" json:"currency"`
+	Amount     int64     `db:"amount" json:"amount"`
+	Discount   int64     `db:"discount" json:"discount"`
+	PaidOn     time.Time `db:"paid_on" json:"paidOn"`
+	Reference  string    `db:"reference" json:"reference"`
+}
+
+// PaymentRunInput selects what a run pays.
+type PaymentRunInput struct {
+	// IdempotencyKey is generated once per run; a retry with the same key and input
+	// returns the first run without paying again.
+	IdempotencyKey string
+	// PayDate is the date the money leaves; discounts apply when it is on or before a
+	// bill's discount date.
+	PayDate time.Time
+	// DueBy selects approved bills due on or before it, and bills whose discount would
+	// expire by then.
+	DueBy time.Time
+	// SupplierID limits the run to one supplier (0: all).
+	SupplierID int64
+}
+
+// PaymentRun is a batch of payments made together.
+type PaymentRun struct {
+	ID         int64     `db:"id" json:"id"`
+	Key        string    `db:"idempotency_key" json:"idempotencyKey"`
+	PayDate    time.Time `db:"pay_date" json:"payDate"`
+	DueBy      time.Time `db:"due_by" json:"dueBy"`
+	SupplierID *int64    `db:"supplier_id" json:"supplierId"`
+	Payments   []Payment `json:"payments"`
+	// Replayed is true when the key had already been used: nothing was paid again.
+	Replayed bool `json:"replayed"`
+}
+
+// Total is what the run pays, per currency.
+func (r PaymentRun) Total() map[string]int64 {
+	t := map[string]int64{}
+	for _, p := range r.Payments {
+		t[p.Currency] += p.Amount
+	}
+	return t
+}
+
+const paymentColumns = `p.id, p.run_id, p.bill_id, b.number AS bill_number, p.supplier_id, p.currency, p.amount,
+	p.discount, p.paid_on, p.reference`
+
+// RunPayments pays in full every APPROVED or PARTIALLY_PAID bill selected by in, taking
+// the early-payment discount when PayDate is on or before the bill's discount date and
+// nothing was paid on it yet, less credit notes against it. Accountants and managers;
+// audited. Errors: Forbidden, Conflict (idempotencyKey reused with other input),
+// apperr.List (idempotencyKey, payDate, dueBy).
+func (s *Service) RunPayments(ctx context.Context, in PaymentRunInput) (PaymentRun, error) {
+	a, err := actor.RequireStaff(ctx, payers...)
+	if err != nil {
+		return PaymentRun{}, err
+	}
+	in.IdempotencyKey = strings.TrimSpace(in.IdempotencyKey)
+	var errs apperr.List
+	if in.IdempotencyKey == "" || len(in.IdempotencyKey) > 100 {
+		errs = append(errs, apperr.Invalid("idempotencyKey", "generate a key of 1 to 100 characters once per run and send it again on retry"))
+	}
+	if in.PayDate.IsZero() {
+		errs = append(errs, apperr.Invalid("payDate", "enter the date the payments are made"))
+	}
+	if in.DueBy.IsZero() {
+		errs = append(errs, apperr.Invalid("dueBy", "enter the date up to which due bills are paid"))
+	}
+	if len(errs) > 0 {
+		return PaymentRun{}, errs
+	}
+	payDate, dueBy := day(in.PayDate), day(in.DueBy)
+	var run PaymentRun
+	err = postgres.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &run, `SELECT id, idempotency_key, pay_date, due_by, supplier_id FROM payment_runs
+			WHERE idempotency_key = $1`, in.IdempotencyKey)
+		if err == nil {
+			sameSup := (run.SupplierID == nil && in.SupplierID == 0) || (run.SupplierID != nil && *run.SupplierID == in.SupplierID)
+			if !run.PayDate.Equal(payDate) || !run.DueBy.Equal(dueBy) || !sameSup {
+				return apperr.Conflict("idempotencyKey", "this key was used for another payment run: generate a new key for a new run")
+			}
+			run.Replayed = true
+			return tx.SelectContext(ctx, &run.Payments, `SELECT `+paymentColumns+` FROM supplier_payments p
+				JOIN supplier_bills b ON b.id = p.bill_id WHERE p.run_id = $1 ORDER BY p.id`, run.ID)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var by *int64
+		if a.ID != 0 {
+			by = &a.ID
+		}
+		if err := tx.GetContext(ctx, &run, `INSERT INTO payment_runs (idempotency_key, pay_date, due_by, supplier_id, created_by)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id, idempotency_key, pay_date, due_by, supplier_id`,
+			in.IdempotencyKey, dateText(payDate), dateText(dueBy), nullID(in.SupplierID), by); err != nil {
+			return err
+		}
+		var ids []int64
+		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM supplier_bills
+			WHERE kind = 'BILL' AND status IN ('APPROVED', 'PARTIALLY_PAID') AND ($1 = 0 OR supplier_id = $1)
+			  AND (due_on <= $2 OR (discount_on IS NOT NULL AND discount_on <= $2 AND discount_on >= $3))
+			ORDER BY due_on, id FOR UPDATE`, in.SupplierID, dateText(dueBy), dateText(payDate)); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			b, err := loadBill(ctx, tx, id, false)
+			if err != nil {
+				return err
+			}
+			open := b.Open()
+			var discount int64
+			if b.Paid == 0 && b.DiscountOn != nil && !payDate.After(*b.DiscountOn) {
+				// The discount is on what is owed after credit notes.
+				discount = min(open, b.DiscountAmount*(b.Total-b.Credited)/max(1, b.Total))
+			}
+			p, err := pay(ctx, tx, b, &run.ID, open-discount, discount, payDate, fmt.Sprintf("RUN-%d", run.ID), by)
+			if err != nil {
+				return err
+			}
+			if p.ID != 0 {
+				run.Payments = append(run.Payments, p)
+			}
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "payables.payment_run", Entity: "payment_run", EntityID: run.ID, After: run})
+	})
+	return run, err
+}
+
+// pay records a payment of amount with discount on bill b and sets its status. Nothing is
+// recorded when both are 0.
+func pay(ctx context.Context, tx *sqlx.Tx, b Bill, runID *int64, amount, discount int64, on time.Time, ref string, by *int64) (Payment, error) {
+	var p Payment
+	if amount <= 0 && discount <= 0 {
+		if b.Open() == 0 {
+			_, err := tx.ExecContext(ctx, `UPDATE supplier_bills SET status = 'PAID', updated_at = now() WHERE id = $1`, b.ID)
+			return p, err
+		}
+		return p, nil
+	}
+	var id int64
+	if amount <= 0 {
+		// A payment row needs an amount; a discount alone cannot settle a bill.
+		return p, nil
+	}
+	if err := tx.GetContext(ctx, &id, `INSERT INTO supplier_payments (run_id, bill_id, supplier_id, currency, amount,
+		discount, paid_on, reference, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		runID, b.ID, b.SupplierID, b.Currency, amount, discount, dateText(on), ref, by); err != nil {
+		return p, err
+	}
+	status := PartiallyPaid
+	if b.Open()-amount-discount <= 0 {
+		status = Paid
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE supplier_bills SET status = $2, updated_at = now() WHERE id = $1`, b.ID, status); err != nil {
+		return p, err
+	}
+	err := tx.GetContext(ctx, &p, `SELECT `+paymentColumns+` FROM supplier_payments p JOIN supplier_bills b ON b.id = p.bill_id
+		WHERE p.id = $1`, id)
+	return p, err
+}
+
+// PaymentInput is one payment made outside a run (a partial payment, a cheque).
+type PaymentInput struct {
+	BillID    int64
+	Amount    int64
+	PaidOn    time.Time
+	Reference string
+}
+
+// RecordPayment records a payment of in.Amount (minor units, up to what is open) on an
+// APPROVED or PARTIALLY_PAID bill, without discount. Accountants and managers; audited.
+// Errors: Forbidden, NotFound, Conflict (BILL_STATUS), apperr.List (amount, paidOn).
+func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (Payment, error) {
+	a, err := actor.RequireStaff(ctx, payers...)
+	if err != nil {
+		return Payment{}, err
+	}
+	if in.PaidOn.IsZero() {
+		return Payment{}, apperr.List{apperr.Invalid("paidOn", "enter the date the payment was made")}
+	}
+	var p Payment
+	err = postgres.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		b, err := loadBill(ctx, tx, in.BillID, true)
+		if err != nil {
+			return err
+		}
+		if b.Kind != KindBill || (b.Status != Approved && b.Status != PartiallyPaid) {
+			return apperr.Conflict("", "bill %s is %s: only approved bills are paid", b.Number, b.Status).WithReason("BILL_STATUS")
+		}
+		if in.Amount <= 0 || in.Amount > b.Open() {
+			return apperr.List{apperr.Invalid("amount", "pay between 1 and %d (what is still open on bill %s, in minor units)", b.Open(), b.Number)}
+		}
+		var by *int64
+		if a.ID != 0 {
+			by = &a.ID
+		}
+		if p, err = pay(ctx, tx, b, nil, in.Amount, 0, day(in.PaidOn), strings.TrimSpace(in.Reference), by); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "payables.payment_recorded", Entity: "supplier_bill", EntityID: b.ID, After: p})
+	})
+	return p, err
+}
+
+// LedgerEntry is one movement of a supplier's account. Amount is positive when it
+// increases what is owed (a bill) and negative when it reduces it.
+type LedgerEntry struct {
+	On        time.Time `db:"on_date" json:"on"`
+	Kind      string    `db:"kind" json:"kind"` // BILL, CREDIT_NOTE, PAYMENT, DISCOUNT
+	Reference string    `db:"reference" json:"reference"`
+	BillID    int64     `db:"bill_id" json:"billId"`
+	Amount    int64     `db:"amount" json:"amount"`
+	Balance   int64     `json:"balance"`
+}
+
+// Ledger is a supplier's account: bills − credit notes − payments − discounts taken, in
+// the supplier's currency.
+type Ledger struct {
+	SupplierID int64         `json:"supplierId"`
+	Currency   string        `json:"currency"`
+	Entries    []LedgerEntry `json:"entries"`
+	Balance    int64         `json:"balance"`
+}
+
+// SupplierLedger returns supplier id's ledger in date order with a running balance.
+// Rejected bills are not part of it. Accountants and managers.
+func (s *Service) SupplierLedger(ctx context.Context, supplierID int64) (Ledger, error) {
+	if _, err := actor.RequireStaff(ctx, payers...); err != nil {
+		return Ledger{}, err
+	}
+	l := Ledger{SupplierID: supplierID}
+	if err := s.db.GetContext(ctx, &l.Currency, `SELECT currency FROM suppliers WHERE id = $1`, supplierID); err != nil {
+		return Ledger{}, postgres.NotFound(err, "no supplier with id %d", supplierID)
+	}
+	if err := s.db.SelectContext(ctx, &l.Entries, `
+		SELECT on_date, kind, reference, bill_id, amount FROM (
+		  SELECT bill_date AS on_date, kind, number AS reference, id AS bill_id,
+		         CASE WHEN kind = 'BILL' THEN total ELSE -total END AS amount, 0 AS o, id AS k
+		  FROM supplier_bills WHERE supplier_id = $1 AND status <> 'REJECTED'
+		  UNION ALL
+		  SELECT p.paid_on, 'PAYMENT', coalesce(nullif(p.reference, ''), b.number), p.bill_id, -p.amount, 1, p.id
+		  FROM supplier_payments p JOIN supplier_bills b ON b.id = p.bill_id WHERE p.supplier_id = $1
+		  UNION ALL
+		  SELECT p.paid_on, 'DISCOUNT', b.number, p.bill_id, -p.discount, 2, p.id
+		  FROM supplier_payments p JOIN supplier_bills b ON b.id = p.bill_id WHERE p.supplier_id = $1 AND p.discount > 0
+		) x ORDER BY on_date, o, k`, supplierID); err != nil {
+		return Ledger{}, err
+	}
+	for i := range l.Entries {
+		l.Balance += l.Entries[i].Amount
+		l.Entries[i].Balance = l.Balance
+	}
+	return l, nil
+}

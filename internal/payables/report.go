@@ -1,0 +1,171 @@
+package payables
+
+import (
+	"context"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"atrium/internal/actor"
+	"atrium/internal/apperr"
+	"atrium/internal/money"
+)
+
+// AgingRow is what one supplier is owed, by how long past due, in minor units of
+// Currency. Current is not yet due.
+type AgingRow struct {
+	SupplierID   int64  `db:"supplier_id" json:"supplierId"`
+	SupplierCode string `db:"supplier_code" json:"supplierCode"`
+	SupplierName string `db:"supplier_name" json:"supplierName"`
+	Currency     string `db:"currency" json:"currency"`
+	Current      int64  `db:"current" json:"current"`
+	Days1To30    int64  `db:"d1_30" json:"days1To30"`
+	Days31To60   int64  `db:"d31_60" json:"days31To60"`
+	Days61To90   int64  `db:"d61_90" json:"days61To90"`
+	Over90       int64  `db:"over_90" json:"over90"`
+	Total        int64  `db:"total" json:"total"`
+}
+
+// Aging is what is owed to each supplier as of a date (bills dated by then, less credit
+// notes and payments dated by then), by days past the due date: current, 1-30, 31-60,
+// 61-90, over 90. Rejected bills are not owed. Suppliers owed nothing are left out.
+// Accountants and managers.
+func (s *Service) Aging(ctx context.Context, asOf time.Time) ([]AgingRow, error) {
+	if _, err := actor.RequireStaff(ctx, payers...); err != nil {
+		return nil, err
+	}
+	var rows []AgingRow
+	err := s.db.SelectContext(ctx, &rows, `
+		WITH open AS (
+		  SELECT b.supplier_id, b.currency, ($1::date - b.due_on) AS late,
+		         b.total
+		         - coalesce((SELECT sum(c.total) FROM supplier_bills c WHERE c.credits_bill_id = b.id AND c.bill_date <= $1), 0)
+		         - coalesce((SELECT sum(p.amount + p.discount) FROM supplier_payments p WHERE p.bill_id = b.id AND p.paid_on <= $1), 0)
+		           AS amount
+		  FROM supplier_bills b
+		  WHERE b.kind = 'BILL' AND b.status <> 'REJECTED' AND b.bill_date <= $1)
+		SELECT o.supplier_id, su.code AS supplier_code, su.name AS supplier_name, o.currency,
+		       coalesce(sum(amount) FILTER (WHERE late <= 0), 0) AS current,
+		       coalesce(sum(amount) FILTER (WHERE late BETWEEN 1 AND 30), 0) AS d1_30,
+		       coalesce(sum(amount) FILTER (WHERE late BETWEEN 31 AND 60), 0) AS d31_60,
+		       coalesce(sum(amount) FILTER (WHERE late BETWEEN 61 AND 90), 0) AS d61_90,
+		       coalesce(sum(amount) FILTER (WHERE late > 90), 0) AS over_90,
+		       sum(amount) AS total
+		FROM open o JOIN suppliers su ON su.id = o.supplier_id
+		GROUP BY 1, 2, 3, 4 HAVING sum(amount) <> 0 ORDER BY su.code, o.currency`, dateText(day(asOf)))
+	return rows, err
+}
+
+// GRNIRow is goods received on a purchase order line and not yet billed.
+type GRNIRow struct {
+	OrderID      int64           `db:"order_id" json:"orderId"`
+	OrderLineID  int64           `db:"order_line_id" json:"orderLineId"`
+	SupplierID   int64           `db:"supplier_id" json:"supplierId"`
+	SupplierCode string          `db:"supplier_code" json:"supplierCode"`
+	SKU          string          `db:"sku" json:"sku"`
+	Currency     string          `db:"currency" json:"currency"`
+	UnitCost     decimal.Decimal `db:"unit_cost" json:"unitCost"`
+	ExchangeRate decimal.Decimal `db:"exchange_rate" json:"exchangeRate"`
+	Received     int             `db:"received" json:"received"`
+	Billed       int             `db:"billed" json:"billed"`
+	// Unbilled is received − billed, and Amount its value at the order price (minor units
+	// of Currency); CompanyAmount is Amount in the company currency at the order's rate.
+	Unbilled      int   `db:"unbilled" json:"unbilled"`
+	Amount        int64 `json:"amount"`
+	CompanyAmount int64 `json:"companyAmount"`
+}
+
+// GRNI lists goods received and not invoiced as of a date: per order line, the accepted
+// quantity received by then less the quantity billed by then (bills not rejected, less
+// credit notes), valued at the order price. This is the accrual the general ledger
+// carries for goods the company owns but has no bill for. Accountants and managers.
+func (s *Service) GRNI(ctx context.Context, asOf time.Time) ([]GRNIRow, error) {
+	if _, err := actor.RequireStaff(ctx, payers...); err != nil {
+		return nil, err
+	}
+	var company string
+	if err := s.db.GetContext(ctx, &company, `SELECT currency FROM settings`); err != nil {
+		return nil, err
+	}
+	var rows []GRNIRow
+	if err := s.db.SelectContext(ctx, &rows, `
+		WITH r AS (
+		  SELECT gl.order_line_id, sum(gl.accepted) AS received FROM goods_receipt_lines gl
+		  JOIN goods_receipts g ON g.id = gl.receipt_id WHERE g.received_at < ($1::date + 1) GROUP BY 1),
+		bl AS (
+		  SELECT l.order_line_id, sum(CASE WHEN b.kind = 'BILL' THEN l.quantity ELSE -l.quantity END) AS billed
+		  FROM supplier_bill_lines l JOIN supplier_bills b ON b.id = l.bill_id
+		  WHERE l.order_line_id IS NOT NULL AND b.status <> 'REJECTED' AND b.bill_date <= $1 GROUP BY 1)
+		SELECT o.id AS order_id, ol.id AS order_line_id, o.supplier_id, su.code AS supplier_code, v.sku, o.currency,
+		       ol.unit_cost, `+rateSQL("o")+` AS exchange_rate, r.received, coalesce(bl.billed, 0) AS billed,
+		       r.received - coalesce(bl.billed, 0) AS unbilled
+		FROM r JOIN purchase_order_lines ol ON ol.id = r.order_line_id
+		JOIN purchase_orders o ON o.id = ol.order_id JOIN suppliers su ON su.id = o.supplier_id
+		JOIN variants v ON v.id = ol.variant_id
+		LEFT JOIN bl ON bl.order_line_id = ol.id
+		WHERE r.received > coalesce(bl.billed, 0)
+		ORDER BY su.code, o.id, ol.position`, dateText(day(asOf))); err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		r := &rows[i]
+		r.Amount = minorTotal(r.Unbilled, r.UnitCost, r.Currency)
+		r.CompanyAmount = convert(r.Amount, r.Currency, r.ExchangeRate, company)
+	}
+	return rows, nil
+}
+
+// convert turns minor units of from into minor units of to at rate (major units of to per
+// major unit of from), as purchasing converts.
+func convert(amount int64, from string, rate decimal.Decimal, to string) int64 {
+	if from == to {
+		return amount
+	}
+	major := decimal.New(amount, -int32(money.MinorDigits(from)))
+	return major.Mul(rate).Shift(int32(money.MinorDigits(to))).Round(0).IntPart()
+}
+
+// ForecastWeek is what falls due in the week starting Start (a Monday), per currency,
+// minor units. Overdue bills count in the first week.
+type ForecastWeek struct {
+	Start    time.Time `db:"week" json:"start"`
+	Currency string    `db:"currency" json:"currency"`
+	// Approved is owed on bills approved for payment; Pending on bills still being
+	// matched or resolved, which may yet be paid.
+	Approved int64 `db:"approved" json:"approved"`
+	Pending  int64 `db:"pending" json:"pending"`
+}
+
+// CashForecast is the cash requirements forecast: what is still open on bills not
+// rejected, by week of due date, for weeks from the week of from. A bill whose discount
+// is still available counts at its discount date and discounted amount, as a payment run
+// would pay it. Accountants and managers.
+func (s *Service) CashForecast(ctx context.Context, from time.Time, weeks int) ([]ForecastWeek, error) {
+	if _, err := actor.RequireStaff(ctx, payers...); err != nil {
+		return nil, err
+	}
+	if weeks < 1 || weeks > 52 {
+		return nil, apperr.List{apperr.Invalid("weeks", "forecast 1 to 52 weeks")}
+	}
+	first := day(from)
+	first = first.AddDate(0, 0, -((int(first.Weekday()) + 6) % 7)) // back to Monday
+	var rows []ForecastWeek
+	err := s.db.SelectContext(ctx, &rows, `
+		WITH open AS (
+		  SELECT b.currency, b.status,
+		         CASE WHEN b.discount_on >= $1 AND NOT EXISTS (SELECT 1 FROM supplier_payments p WHERE p.bill_id = b.id)
+		              THEN b.discount_on ELSE b.due_on END AS pay_on,
+		         b.total
+		         - coalesce((SELECT sum(c.total) FROM supplier_bills c WHERE c.credits_bill_id = b.id), 0)
+		         - coalesce((SELECT sum(p.amount + p.discount) FROM supplier_payments p WHERE p.bill_id = b.id), 0)
+		         - CASE WHEN b.discount_on >= $1 AND NOT EXISTS (SELECT 1 FROM supplier_payments p WHERE p.bill_id = b.id)
+		                THEN b.discount_amount ELSE 0 END AS amount
+		  FROM supplier_bills b
+		  WHERE b.kind = 'BILL' AND b.status NOT IN ('REJECTED', 'PAID'))
+		SELECT greatest(date_trunc('week', pay_on)::date, $2::date) AS week, currency,
+		       coalesce(sum(amount) FILTER (WHERE status IN ('APPROVED', 'PARTIALLY_PAID')), 0) AS approved,
+		       coalesce(sum(amount) FILTER (WHERE status NOT IN ('APPROVED', 'PARTIALLY_PAID')), 0) AS pending
+		FROM open WHERE amount > 0 AND pay_on < $2::date + 7 * $3
+		GROUP BY 1, 2 ORDER BY 1, 2`, dateText(day(from)), dateText(first), weeks)
+	return rows, err
+}

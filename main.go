@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,9 +35,11 @@ import (
 	"atrium/internal/auth"
 	"atrium/internal/catalog"
 	"atrium/internal/customer"
+	"atrium/internal/feedback"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
 	"atrium/internal/loyalty"
+	"atrium/internal/marketing"
 	"atrium/internal/notify"
 	"atrium/internal/observe"
 	"atrium/internal/order"
@@ -63,22 +66,27 @@ type config struct {
 	LogLevel     string
 	// SMTP sends the notifications outbox; with no SMTPAddr messages are logged instead.
 	SMTPAddr, SMTPFrom, SMTPUsername, SMTPPassword string
+	// UnsubscribeSecret signs campaign unsubscribe links (at least 32 bytes; required in
+	// production). PublicURL is where customers reach this server, for those links.
+	UnsubscribeSecret, PublicURL string
 }
 
 func loadConfig(args []string) (config, error) {
 	c := config{
-		DatabaseURL:  os.Getenv("DATABASE_URL"),
-		Addr:         envOr("ATRIUM_ADDR", "127.0.0.1:8080"),
-		DataDir:      envOr("ATRIUM_DATA_DIR", ".atrium"),
-		Demo:         os.Getenv("ATRIUM_DEMO") == "1",
-		DemoPassword: envOr("ATRIUM_DEMO_PASSWORD", "atrium-demo"),
-		Production:   os.Getenv("ATRIUM_ENV") == "production",
-		LogFormat:    envOr("ATRIUM_LOG_FORMAT", "text"),
-		LogLevel:     envOr("ATRIUM_LOG_LEVEL", "info"),
-		SMTPAddr:     os.Getenv("ATRIUM_SMTP_ADDR"),
-		SMTPFrom:     envOr("ATRIUM_SMTP_FROM", "Atrium <no-reply@atrium.localhost>"),
-		SMTPUsername: os.Getenv("ATRIUM_SMTP_USERNAME"),
-		SMTPPassword: os.Getenv("ATRIUM_SMTP_PASSWORD"),
+		DatabaseURL:       os.Getenv("DATABASE_URL"),
+		Addr:              envOr("ATRIUM_ADDR", "127.0.0.1:8080"),
+		DataDir:           envOr("ATRIUM_DATA_DIR", ".atrium"),
+		Demo:              os.Getenv("ATRIUM_DEMO") == "1",
+		DemoPassword:      envOr("ATRIUM_DEMO_PASSWORD", "atrium-demo"),
+		Production:        os.Getenv("ATRIUM_ENV") == "production",
+		LogFormat:         envOr("ATRIUM_LOG_FORMAT", "text"),
+		LogLevel:          envOr("ATRIUM_LOG_LEVEL", "info"),
+		SMTPAddr:          os.Getenv("ATRIUM_SMTP_ADDR"),
+		SMTPFrom:          envOr("ATRIUM_SMTP_FROM", "Atrium <no-reply@atrium.localhost>"),
+		SMTPUsername:      os.Getenv("ATRIUM_SMTP_USERNAME"),
+		SMTPPassword:      os.Getenv("ATRIUM_SMTP_PASSWORD"),
+		UnsubscribeSecret: os.Getenv("ATRIUM_UNSUBSCRIBE_SECRET"),
+		PublicURL:         os.Getenv("ATRIUM_PUBLIC_URL"),
 	}
 	fs := flag.NewFlagSet("atrium", flag.ContinueOnError)
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL (DATABASE_URL); empty starts a private PostgreSQL")
@@ -96,10 +104,52 @@ func loadConfig(args []string) (config, error) {
 	if _, err := mail.ParseAddress(c.SMTPFrom); c.SMTPAddr != "" && err != nil {
 		return c, fmt.Errorf("ATRIUM_SMTP_FROM %q is not an email address (e.g. \"Shop <shop@example.com>\"): %v", c.SMTPFrom, err)
 	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		return c, fmt.Errorf("ATRIUM_PUBLIC_URL %q must be an absolute http(s) URL such as https://shop.example.com", c.PublicURL)
+	}
+	if c.UnsubscribeSecret != "" && len(c.UnsubscribeSecret) < unsubscribeSecretMin {
+		return c, fmt.Errorf("ATRIUM_UNSUBSCRIBE_SECRET must have at least %d bytes (e.g. openssl rand -hex 32)", unsubscribeSecretMin)
+	}
+	if c.Production && c.UnsubscribeSecret == "" {
+		return c, errors.New("ATRIUM_UNSUBSCRIBE_SECRET is required in production: it signs the unsubscribe links of campaigns (e.g. openssl rand -hex 32)")
+	}
 	if c.Demo && len(c.DemoPassword) < password.MinLength {
 		return c, fmt.Errorf("ATRIUM_DEMO_PASSWORD must have at least %d characters", password.MinLength)
 	}
 	return c, nil
+}
+
+// unsubscribeSecretMin is marketing.NewService's minimum secret length.
+const unsubscribeSecretMin = 32
+
+// unsubscribeSecret is the configured secret or, outside production, one kept in the data
+// folder: generated once and reused, so the links in emails already sent keep working
+// across restarts (a secret derived from a public path could be forged by anyone who
+// guesses it). Several servers must share ATRIUM_UNSUBSCRIBE_SECRET instead.
+func unsubscribeSecret(cfg config, log *slog.Logger) ([]byte, error) {
+	if cfg.UnsubscribeSecret != "" {
+		return []byte(cfg.UnsubscribeSecret), nil
+	}
+	file := filepath.Join(cfg.DataDir, "unsubscribe-secret")
+	if b, err := os.ReadFile(file); err == nil && len(b) >= unsubscribeSecretMin {
+		log.Warn("ATRIUM_UNSUBSCRIBE_SECRET is not set: unsubscribe links are signed with the secret kept in "+file, "file", file)
+		return b, nil
+	}
+	b := make([]byte, 48)
+	_, _ = rand.Read(b)
+	secret := []byte(fmt.Sprintf("%x", b))
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err == nil {
+		if err = os.WriteFile(file, secret, 0o600); err == nil {
+			log.Warn("ATRIUM_UNSUBSCRIBE_SECRET is not set: generated an unsubscribe secret and kept it in "+file, "file", file)
+			return secret, nil
+		}
+	}
+	log.Warn("ATRIUM_UNSUBSCRIBE_SECRET is not set and the data folder is not writable: unsubscribe links stop working after a restart")
+	return secret, nil
 }
 
 func envOr(key, def string) string {
@@ -227,6 +277,20 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 		returnsSvc := returns.NewService(d, returns.Deps{Stock: inventorySvc, Points: loyaltySvc}, returns.DefaultConfig())
 		orderSvc := order.NewService(d, order.Deps{Catalog: catalogSvc, Stock: inventorySvc, Locations: locationSvc,
 			Coupons: promotionSvc, StoreCredit: returnsSvc, Points: loyaltySvc}, order.DefaultConfig())
+		secret, err := unsubscribeSecret(cfg, log)
+		if err != nil {
+			return err
+		}
+		publicURL := cfg.PublicURL
+		if publicURL == "" {
+			publicURL = "http://" + cfg.Addr
+		}
+		marketingSvc, err := marketing.NewService(d, marketing.Config{UnsubscribeSecret: secret,
+			UnsubscribeURL: publicURL + "/unsubscribe"})
+		if err != nil {
+			return err
+		}
+		feedbackSvc := feedback.NewService(d)
 		metrics := observe.NewMetrics(d.DB)
 		// One LISTEN connection feeds every stockChanged subscription of this server.
 		stockFeed := inventory.NewFeed(dsn)
@@ -242,11 +306,20 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 				log.Error("order feed stopped: orderUpdated subscriptions get no updates", "err", err)
 			}
 		}()
+		// And one every goodsNotifications subscription of the store tablets.
+		goodsFeed := graph.NewGoodsFeed(dsn)
+		go func() {
+			if err := goodsFeed.Run(ctx); err != nil {
+				log.Error("goods feed stopped: goodsNotifications subscriptions get no updates", "err", err)
+			}
+		}()
 
 		mux := http.NewServeMux()
 		mux.Handle("/graphql", graph.NewHandler(graph.Deps{
 			Auth: authSvc, Catalog: catalogSvc, Locations: locationSvc, Inventory: inventorySvc, Availabilities: availability,
 			Customers: customerSvc, Staff: staffSvc, Feed: stockFeed, Orders: orderSvc, OrderFeed: orderFeed, Returns: returnsSvc,
+			Members: customer.NewMembers(d, loyaltySvc), Loyalty: loyaltySvc, Linker: customer.NewLinker(d, customer.LinkOptions{}),
+			Views: marketingSvc, Feedback: feedbackSvc, Purchasing: purchasingSvc, GoodsFeed: goodsFeed,
 			Log: log, Metrics: metrics, Production: cfg.Production,
 		}))
 		if !cfg.Production {
@@ -255,10 +328,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 		mux.Handle("/admin/", web.NewHandler(web.Deps{
 			DB: d, Auth: authSvc, Catalog: catalogSvc, Locations: locationSvc, Staff: staffSvc,
 			Customers: customerSvc, Inventory: inventorySvc, Orders: orderSvc, Coupons: promotionSvc, Returns: returnsSvc, Log: log,
-			Members: customer.NewMembers(d, loyaltySvc), Loyalty: loyaltySvc,
+			Members: customer.NewMembers(d, loyaltySvc), Loyalty: loyaltySvc, Marketing: marketingSvc, Feedback: feedbackSvc,
 			Purchasing: purchasingSvc, Replenishment: replenishment.NewService(d, inventorySvc, purchasingSvc),
 			SecureCookie: cfg.Production || !isLoopback(cfg.Addr),
 		}))
+		// Unsubscribe links in campaign emails: public, the signed token is the proof.
+		mux.Handle("/unsubscribe", web.UnsubscribeHandler(marketingSvc, log))
 		mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 		mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -286,6 +361,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 		}
 		go housekeeping(ctx, log, authSvc, inventorySvc, loyaltySvc)
 		go notify.NewDispatcher(d, mailer(cfg, log), log).Run(ctx, 5*time.Second)
+		go marketingSvc.Run(ctx, 30*time.Second, 200, log)
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
 		printWelcome(out, "http://"+ln.Addr().String(), cfg)

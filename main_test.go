@@ -304,3 +304,68 @@ func rssMB(pid int, field string) float64 {
 	}
 	return 0
 }
+
+func TestUnsubscribeConfig(t *testing.T) {
+	t.Setenv("ATRIUM_ADDR", "127.0.0.1:9999")
+	t.Setenv("ATRIUM_ENV", "")
+	t.Setenv("ATRIUM_UNSUBSCRIBE_SECRET", "")
+	t.Setenv("ATRIUM_PUBLIC_URL", "")
+	c, err := loadConfig(nil)
+	if err != nil || c.PublicURL != "http://127.0.0.1:9999" {
+		t.Fatalf("public URL %q, %v; want the listen address", c.PublicURL, err)
+	}
+	for _, tc := range []struct {
+		name, env, secret, url, want string
+	}{
+		{"production needs a secret", "production", "", "https://shop.example.com", "ATRIUM_UNSUBSCRIBE_SECRET is required in production"},
+		{"a short secret", "", "too-short", "", "at least 32 bytes"},
+		{"a public URL that is not a URL", "", "", "shop.example.com", "ATRIUM_PUBLIC_URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("ATRIUM_ENV", tc.env)
+			t.Setenv("ATRIUM_UNSUBSCRIBE_SECRET", tc.secret)
+			t.Setenv("ATRIUM_PUBLIC_URL", tc.url)
+			if _, err := loadConfig(nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error saying %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("a trailing slash is dropped", func(t *testing.T) {
+		t.Setenv("ATRIUM_PUBLIC_URL", "https://shop.example.com/")
+		if c, err := loadConfig(nil); err != nil || c.PublicURL != "https://shop.example.com" {
+			t.Fatalf("%q, %v", c.PublicURL, err)
+		}
+	})
+}
+
+func TestUnsubscribeSecret(t *testing.T) {
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	t.Run("the configured secret", func(t *testing.T) {
+		s, err := unsubscribeSecret(config{UnsubscribeSecret: strings.Repeat("k", 32), DataDir: t.TempDir()}, log)
+		if err != nil || string(s) != strings.Repeat("k", 32) {
+			t.Fatalf("%q, %v", s, err)
+		}
+	})
+	t.Run("generated once, kept and reused", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "data")
+		first, err := unsubscribeSecret(config{DataDir: dir}, log)
+		if err != nil || len(first) < unsubscribeSecretMin {
+			t.Fatalf("%q, %v", first, err)
+		}
+		second, err := unsubscribeSecret(config{DataDir: dir}, log)
+		if err != nil || !bytes.Equal(first, second) {
+			t.Fatal("a restart signs with another secret: the links already sent would stop working")
+		}
+		if info, err := os.Stat(filepath.Join(dir, "unsubscribe-secret")); err != nil || info.Mode().Perm() != 0o600 {
+			t.Fatalf("secret file %v, %v", info, err)
+		}
+		other, _ := unsubscribeSecret(config{DataDir: t.TempDir()}, log)
+		if bytes.Equal(first, other) {
+			t.Fatal("two data folders share a secret")
+		}
+		if !strings.Contains(logged.String(), "ATRIUM_UNSUBSCRIBE_SECRET is not set") {
+			t.Error("no warning")
+		}
+	})
+}

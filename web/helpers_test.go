@@ -20,9 +20,11 @@ import (
 	"atrium/internal/auth"
 	"atrium/internal/catalog"
 	"atrium/internal/customer"
+	"atrium/internal/feedback"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
 	"atrium/internal/loyalty"
+	"atrium/internal/marketing"
 	"atrium/internal/order"
 	"atrium/internal/password"
 	"atrium/internal/promotion"
@@ -56,6 +58,11 @@ func testDeps(db *sqlx.DB) Deps {
 	promotionSvc, purchasingSvc := promotion.NewService(db), purchasing.NewService(db)
 	loyaltySvc := loyalty.NewService(db)
 	returnsSvc := returns.NewService(db, returns.Deps{Stock: inventorySvc, Points: loyaltySvc}, returns.DefaultConfig())
+	marketingSvc, err := marketing.NewService(db, marketing.Config{UnsubscribeSecret: []byte(testUnsubscribeSecret),
+		UnsubscribeURL: "http://shop.test/unsubscribe"})
+	if err != nil {
+		panic(err)
+	}
 	return Deps{
 		DB:        db,
 		Auth:      auth.NewService(db, auth.Options{Password: password.Fast}),
@@ -65,6 +72,8 @@ func testDeps(db *sqlx.DB) Deps {
 		Customers: customer.NewService(db),
 		Members:   customer.NewMembers(db, loyaltySvc),
 		Loyalty:   loyaltySvc,
+		Marketing: marketingSvc,
+		Feedback:  feedback.NewService(db),
 		Inventory: inventorySvc,
 		Orders: order.NewService(db, order.Deps{Catalog: catalogSvc, Stock: inventorySvc, Locations: locationSvc,
 			Coupons: promotionSvc, StoreCredit: returnsSvc, Points: loyaltySvc}, order.DefaultConfig()),
@@ -74,6 +83,9 @@ func testDeps(db *sqlx.DB) Deps {
 		Replenishment: replenishment.NewService(db, inventorySvc, purchasingSvc),
 	}
 }
+
+// testUnsubscribeSecret signs the unsubscribe links in tests.
+const testUnsubscribeSecret = "test-unsubscribe-secret-of-at-least-32-bytes"
 
 func newAppWith(t *testing.T, db *sqlx.DB, d Deps) *app {
 	t.Helper()

@@ -18,9 +18,11 @@ import (
 	"atrium/internal/auth"
 	"atrium/internal/catalog"
 	"atrium/internal/customer"
+	"atrium/internal/feedback"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
 	"atrium/internal/loyalty"
+	"atrium/internal/marketing"
 	"atrium/internal/order"
 	"atrium/internal/promotion"
 	"atrium/internal/purchasing"
@@ -50,6 +52,9 @@ type Deps struct {
 	Members *customer.Members
 	// Loyalty is the points ledger, tiers and the programme's settings.
 	Loyalty *loyalty.Service
+	// Marketing is segments, campaigns and product views; Feedback the after-sales ratings.
+	Marketing *marketing.Service
+	Feedback  *feedback.Service
 
 	Log *slog.Logger
 	// SecureCookie marks the session cookie Secure; true unless serving plain http on loopback.

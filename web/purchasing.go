@@ -422,11 +422,13 @@ func quotationURL(id int64) string {
 // quotationList is the requests for quotation page, open ones first.
 type quotationList struct {
 	Open, Closed []purchasing.RFQ
+	// CanCreate is true for those who may write a request.
+	CanCreate bool
 }
 
 func (s *server) quotationList(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	var v quotationList
+	v := quotationList{CanCreate: canBuy(actor.From(ctx))}
 	var err error
 	if v.Open, err = s.Purchasing.RFQs(ctx, purchasing.RFQOpen); err != nil {
 		return err
@@ -443,11 +445,11 @@ func (s *server) quotationShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.Purchasing.CompareQuotes(r.Context(), id)
+	v, err := s.quotationView(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, http.StatusOK, quotationPage(c))
+	return s.page(w, r, http.StatusOK, quotationPage(v))
 }
 
 // answered counts the suppliers that have answered r.

@@ -377,6 +377,7 @@ type Service struct {
 	dep     Deps
 	cfg     Config
 	hotPath *hotPath
+	notices notices
 }
 
 // NewService returns a Service on d. A zero MaxAttempts or ShipToStoreDays in cfg takes

@@ -364,7 +364,7 @@ func (s *Service) commit(ctx context.Context, r *request, pr *priced, pl *plan, 
 	if pl.method != CarryOut && len(pr.coupons) == 0 {
 		o, _, err := s.insertOrder(ctx, nil, r, pr, pl, holds, lines)
 		if err == nil {
-			s.notifyPlaced(ctx, o.ID, lines)
+			s.notifyPlaced(o.ID, lines)
 		}
 		return o, err
 	}
@@ -403,11 +403,12 @@ func (s *Service) commit(ctx context.Context, r *request, pr *priced, pl *plan, 
 // level's inventory.Change). Notifying inside the order's transaction would make its
 // commit wait for PostgreSQL's lock that serialises the commits of every notifying
 // transaction, WAL flush included (see migration 00008): that lock, not the stock rows,
-// limited orders to a few hundred a second. This statement's commit writes no WAL, so the
-// lock is held for an instant. The order stands whatever happens here: a notification
-// lost to a failure between the commit and this statement is like one lost to a dropped
-// listening connection, and the next change of the same order or level shows it.
-func (s *Service) notifyPlaced(ctx context.Context, orderID int64, lines []inventory.Line) {
+// limited orders to a few hundred a second. The notifications are queued and sent by
+// s.notices (see notices), whose statement's commit writes no WAL. The order stands
+// whatever happens there: a notification lost to a failure after the commit is like one
+// lost to a dropped listening connection, and the next change of the same order or level
+// shows it.
+func (s *Service) notifyPlaced(orderID int64, lines []inventory.Line) {
 	channels := []string{"order_updated"}
 	payloads := []string{strconv.FormatInt(orderID, 10)}
 	seen := map[inventory.Change]bool{}
@@ -423,11 +424,49 @@ func (s *Service) notifyPlaced(ctx context.Context, orderID int64, lines []inven
 		}
 		channels, payloads = append(channels, inventory.ChangesChannel), append(payloads, string(b))
 	}
-	stmt, err := s.prepared(ctx, `SELECT count(pg_notify(t.channel, t.payload)) FROM unnest($1::text[], $2::text[]) AS t(channel, payload)`)
-	if err != nil {
-		return
+	s.notices.add(s, channels, payloads)
+}
+
+// notices sends the notifications of orders placed outside a transaction, in batches:
+// the first order queues its notifications and starts a sender; the orders placed while
+// it sends queue theirs for its next statement. Under load that is one statement for many
+// orders instead of a round trip and a commit each, and no order waits for its
+// notifications.
+type notices struct {
+	mu                 sync.Mutex
+	sending            bool
+	channels, payloads []string
+}
+
+func (n *notices) add(s *Service, channels, payloads []string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.channels, n.payloads = append(n.channels, channels...), append(n.payloads, payloads...)
+	if !n.sending {
+		n.sending = true
+		go n.send(s)
 	}
-	_, _ = stmt.ExecContext(context.WithoutCancel(ctx), pq.Array(channels), pq.Array(payloads))
+}
+
+// send sends what is queued until nothing is.
+func (n *notices) send(s *Service) {
+	for {
+		n.mu.Lock()
+		channels, payloads := n.channels, n.payloads
+		n.channels, n.payloads = nil, nil
+		if len(channels) == 0 {
+			n.sending = false
+			n.mu.Unlock()
+			return
+		}
+		n.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		stmt, err := s.prepared(ctx, `SELECT count(pg_notify(t.channel, t.payload)) FROM unnest($1::text[], $2::text[]) AS t(channel, payload)`)
+		if err == nil {
+			_, _ = stmt.ExecContext(ctx, pq.Array(channels), pq.Array(payloads))
+		}
+		cancel()
+	}
 }
 
 // recordDiscrepancies adds a till sale's shortfalls to its allocation's explanation and

@@ -57,7 +57,7 @@ load:
 
 ## load-orders: placeOrder at 16 clients for 20 s, then 200 shoppers racing for 5 units (make run first)
 load-orders:
-	$(GO) run ./tools/loadgen -scenario order -c 16 -d 20s -url http://127.0.0.1:8080/graphql
+	$(GO) run ./tools/loadgen -scenario order -c 16 -d 20s -skus 16 -url http://127.0.0.1:8080/graphql
 	$(GO) run ./tools/loadgen -scenario oversell -units 5 -shoppers 200 -url http://127.0.0.1:8080/graphql
 
 ## deps-postgres: install PostgreSQL's server binaries when missing (Debian/Ubuntu apt-get)

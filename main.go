@@ -290,6 +290,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 		if err != nil {
 			return err
 		}
+		promotionSvc.UseSegments(marketingSvc) // segment coupons check membership at redemption
 		feedbackSvc := feedback.NewService(d)
 		metrics := observe.NewMetrics(d.DB)
 		// One LISTEN connection feeds every stockChanged subscription of this server.

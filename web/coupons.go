@@ -15,6 +15,8 @@ import (
 	"atrium/internal/actor"
 	"atrium/internal/apperr"
 	"atrium/internal/catalog"
+	"atrium/internal/loyalty"
+	"atrium/internal/marketing"
 	"atrium/internal/promotion"
 )
 
@@ -108,10 +110,14 @@ type couponForm struct {
 	StartsOn, EndsOn, MaxRedemptions, MaxPerCustomer                    string
 	Categories, Channels                                                []string
 	Active                                                              bool
+	// The audience: tier codes and/or a segment id, or a member number for a personal code.
+	Tiers          []string
+	Segment        string
+	PersonalMember string
 }
 
 var couponFields = fieldSet("code", "description", "kind", "percentBp", "amount", "scope", "productIds", "categoryIds",
-	"minSpend", "startsAt", "endsAt", "maxRedemptions", "maxPerCustomer")
+	"minSpend", "startsAt", "endsAt", "maxRedemptions", "maxPerCustomer", "tiers", "segmentId", "customerId")
 
 // couponEditor is the new-coupon page.
 type couponEditor struct {
@@ -119,6 +125,9 @@ type couponEditor struct {
 	Errors     formErrors
 	Categories []catalog.Category
 	Currency   string
+	// Tiers and Segments are the audiences a coupon can be limited to.
+	Tiers    []loyalty.Tier
+	Segments []marketing.SegmentCount
 }
 
 func (s *server) couponEditor(ctx context.Context, f couponForm, fe formErrors) (couponEditor, error) {
@@ -126,6 +135,18 @@ func (s *server) couponEditor(ctx context.Context, f couponForm, fe formErrors) 
 	var err error
 	if e.Categories, err = s.Catalog.Categories(ctx); err != nil {
 		return e, err
+	}
+	if s.Loyalty != nil {
+		st, err := s.Loyalty.Settings(ctx)
+		if err != nil {
+			return e, err
+		}
+		e.Tiers = st.Tiers
+	}
+	if s.Marketing != nil {
+		if e.Segments, err = s.Marketing.Segments(ctx); err != nil {
+			return e, err
+		}
 	}
 	e.Currency, err = s.Catalog.Currency(ctx)
 	return e, err
@@ -146,7 +167,8 @@ func readCouponForm(r *http.Request) couponForm {
 		Amount: v("amount"), Scope: v("scope"), Products: v("products"), MinSpend: v("minSpend"),
 		StartsOn: v("startsOn"), EndsOn: v("endsOn"), MaxRedemptions: v("maxRedemptions"),
 		MaxPerCustomer: v("maxPerCustomer"), Categories: r.PostForm["categoryId"], Channels: r.PostForm["channel"],
-		Active: checked(r, "active")}
+		Active: checked(r, "active"), Tiers: r.PostForm["tier"], Segment: v("segmentId"),
+		PersonalMember: strings.TrimSpace(v("personalMember"))}
 }
 
 func (s *server) couponCreate(w http.ResponseWriter, r *http.Request) error {
@@ -211,7 +233,35 @@ func (s *server) couponInput(ctx context.Context, f couponForm) (promotion.Coupo
 			return in, err
 		}
 	}
+	in.Tiers = slices.Clone(f.Tiers)
+	if id := optInt64(&errs, "segmentId", f.Segment); id != nil {
+		in.SegmentID = *id
+	}
+	if f.PersonalMember != "" {
+		if in.CustomerID, err = s.memberByNumber(ctx, &errs, "customerId", f.PersonalMember); err != nil {
+			return in, err
+		}
+	}
 	return in, errs.Err()
+}
+
+// memberByNumber finds the active member with member number text (M00000042 or 42); one
+// that is not found goes to errs.
+func (s *server) memberByNumber(ctx context.Context, errs *apperr.List, field, text string) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimLeft(text, "Mm"), 10, 64)
+	if err != nil || n <= 0 {
+		*errs = append(*errs, apperr.Invalid(field, "enter the member number, such as M00000042"))
+		return 0, nil
+	}
+	page, err := s.Customers.Search(ctx, "M"+strconv.FormatInt(n, 10), 2, 0)
+	if err != nil {
+		return 0, err
+	}
+	if len(page.Members) != 1 {
+		*errs = append(*errs, apperr.Invalid(field, "no active member has number %s; look the member up in Customers", text))
+		return 0, nil
+	}
+	return page.Members[0].ID, nil
 }
 
 // productsByCode finds the products named in text by handle or by the SKU of one of

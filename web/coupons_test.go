@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"atrium/internal/catalog"
+	"atrium/internal/marketing"
 	"atrium/internal/promotion"
 )
 
@@ -74,7 +75,7 @@ func TestCouponCreate(t *testing.T) {
 	manager.post(couponsURL, form).wantRedirect(couponsURL)
 	list := manager.get(couponsURL).wantStatus(http.StatusOK).wantContains("Coupon created.")
 	rows := list.rows("coupon-results")
-	want := []string{"SPRING-10 Spring sale", "12.5%", p1.Title + ", " + p2.Title + ", " + cats[0].Name, "NT$500",
+	want := []string{"SPRING-10 Spring sale", "12.5%", p1.Title + ", " + p2.Title + ", " + cats[0].Name, "everyone", "NT$500",
 		"from 2026-05-01 until 2026-05-31", "0 of 100", "1", "Web shop, App", "Active"}
 	if len(rows) != 1 || !slices.Equal(rows[0], want) {
 		t.Fatalf("coupons %q, want %q", rows, want)
@@ -101,9 +102,72 @@ func TestCouponCreate(t *testing.T) {
 		manager.post(couponsURL, url.Values{"code": {"WELCOME100"}, "kind": {"FIXED"}, "amount": {"100"},
 			"scope": {"ORDER"}}).wantRedirect(couponsURL)
 		rows := manager.get(couponsURL + "?code=welcome").rows("coupon-results")
-		want := []string{"WELCOME100", "NT$100", "The whole order", "", "always", "0", "no limit", "Every channel", "Inactive"}
+		want := []string{"WELCOME100", "NT$100", "The whole order", "everyone", "", "always", "0", "no limit", "Every channel", "Inactive"}
 		if len(rows) != 1 || !slices.Equal(rows[0], want) {
 			t.Fatalf("coupons %q, want %q", rows, want)
+		}
+	})
+	t.Run("audiences: tiers and a segment, or one member", func(t *testing.T) {
+		sg, err := a.deps.Marketing.CreateSegment(system(), marketing.SegmentInput{Name: "Email fans",
+			Rules: marketing.Rules{{Kind: marketing.RuleConsent, Purpose: "MARKETING_EMAIL", Granted: &[]bool{true}[0]}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var member struct {
+			ID     int64  `db:"id"`
+			Number string `db:"member_number"`
+		}
+		if err := a.db.Get(&member, `SELECT id, member_number FROM customers WHERE merged_into_id IS NULL AND erased_at IS NULL
+			ORDER BY id LIMIT 1`); err != nil {
+			t.Fatal(err)
+		}
+		page := manager.get("/admin/coupons/new").wantStatus(http.StatusOK).wantContains("Email fans", "Gold")
+		if !page.hasID("coupon-audience") {
+			t.Fatal("no audience fields")
+		}
+		base := url.Values{"kind": {"FIXED"}, "amount": {"50"}, "scope": {"ORDER"}, "active": {"1"}}
+		with := func(extra url.Values) url.Values {
+			v := url.Values{}
+			for k, x := range base {
+				v[k] = x
+			}
+			for k, x := range extra {
+				v[k] = x
+			}
+			return v
+		}
+		for _, tt := range []struct {
+			name, field, want string
+			form              url.Values
+		}{
+			{"unknown member number", "customerId", "no active member has number M99999999",
+				with(url.Values{"code": {"P-1"}, "personalMember": {"M99999999"}})},
+			{"personal and a tier", "customerId", "a personal coupon is for one customer",
+				with(url.Values{"code": {"P-2"}, "personalMember": {member.Number}, "tier": {"GOLD"}})},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				res := manager.post(couponsURL, tt.form).wantStatus(http.StatusUnprocessableEntity)
+				if msg := res.byID(errorID(tt.field)); !strings.Contains(msg, tt.want) {
+					t.Errorf("%s: %q, want %q", tt.field, msg, tt.want)
+				}
+			})
+		}
+		manager.post(couponsURL, with(url.Values{"code": {"GOLD-FANS"}, "tier": {"GOLD", "SILVER"},
+			"segmentId": {strconv.FormatInt(sg.ID, 10)}})).wantRedirect(couponsURL)
+		manager.post(couponsURL, with(url.Values{"code": {"JUST-YOU"}, "personalMember": {member.Number}})).wantRedirect(couponsURL)
+		for code, want := range map[string]string{"GOLD-FANS": "tiers GOLD, SILVER; segment Email fans",
+			"JUST-YOU": "personal: member " + member.Number} {
+			rows := manager.get(couponsURL + "?code=" + code).rows("coupon-results")
+			if len(rows) != 1 || rows[0][3] != want {
+				t.Errorf("%s: %q, want audience %q", code, rows, want)
+			}
+		}
+		c, err := a.deps.Coupons.CouponsByCodes(system(), []string{"JUST-YOU"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c["JUST-YOU"]; got.CustomerID == nil || *got.CustomerID != member.ID || got.MaxRedemptions == nil || *got.MaxRedemptions != 1 {
+			t.Errorf("personal coupon %+v", got)
 		}
 	})
 	t.Run("managers only", func(t *testing.T) {

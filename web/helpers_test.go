@@ -63,6 +63,7 @@ func testDeps(db *sqlx.DB) Deps {
 	if err != nil {
 		panic(err)
 	}
+	promotionSvc.UseSegments(marketingSvc)
 	return Deps{
 		DB:        db,
 		Auth:      auth.NewService(db, auth.Options{Password: password.Fast}),

@@ -48,8 +48,12 @@ type Moved struct {
 	Consents           []int64 `json:"consents"`
 	StoreCreditEntries []int64 `json:"storeCreditEntries"`
 	CouponRedemptions  []int64 `json:"couponRedemptions"`
-	Points             int64   `json:"points"`
-	StoreCredit        int64   `json:"storeCredit"`
+	// ProductViews are the merged customer's views of products the survivor had not
+	// viewed (one row per customer and product: a product both viewed keeps its own rows).
+	ProductViews  []int64 `json:"productViews"`
+	OrderFeedback []int64 `json:"orderFeedback"`
+	Points        int64   `json:"points"`
+	StoreCredit   int64   `json:"storeCredit"`
 }
 
 // MergeConflict is something a merge changes or cannot resolve. Blocking ones stop it.
@@ -115,6 +119,14 @@ func (m *Members) preview(ctx context.Context, q sqlx.QueryerContext, survivorID
 	}
 	if err := sqlx.SelectContext(ctx, q, &mv.CouponRedemptions, `SELECT id FROM coupon_redemptions WHERE customer_id = $1 ORDER BY id`, mergedID); err != nil {
 		return p, fmt.Errorf("coupon uses to merge: %w", err)
+	}
+	if err := sqlx.SelectContext(ctx, q, &mv.ProductViews, `SELECT v.id FROM product_views v WHERE v.customer_id = $1
+		AND NOT EXISTS (SELECT 1 FROM product_views s WHERE s.customer_id = $2 AND s.product_id = v.product_id) ORDER BY v.id`,
+		mergedID, survivorID); err != nil {
+		return p, fmt.Errorf("product views to merge: %w", err)
+	}
+	if err := sqlx.SelectContext(ctx, q, &mv.OrderFeedback, `SELECT id FROM order_feedback WHERE customer_id = $1 ORDER BY id`, mergedID); err != nil {
+		return p, fmt.Errorf("feedback to merge: %w", err)
 	}
 	if err := sqlx.GetContext(ctx, q, &mv.StoreCredit, `SELECT coalesce((SELECT balance FROM store_credit_accounts WHERE customer_id = $1), 0)`, mergedID); err != nil {
 		return p, fmt.Errorf("store credit balance: %w", err)
@@ -183,7 +195,8 @@ const mergeColumns = `id, survivor_id, merged_id, moved, reason, actor_kind, act
 
 // Merge merges customer merged into survivor in one transaction: orders, points (with
 // their lots, so nothing is lost or counted twice), identities, consents, store credit
-// and coupon uses move to the survivor; the survivor takes the merged customer's contact
+// coupon uses, product views (of products the survivor had not viewed) and feedback move
+// to the survivor; the survivor takes the merged customer's contact
 // email, phone and password where it has none; the merged customer's sessions end and it
 // points at the survivor. It is recorded as a merge event (who, when, the ids of every row
 // moved) with an audit record. Managers only. Errors: apperr.Conflict (MERGE_BLOCKED)
@@ -252,6 +265,8 @@ func (m *Members) Merge(ctx context.Context, survivorID, mergedID int64, reason 
 			{"orders", "orders", mv.Orders},
 			{"customer_consents", "consents", mv.Consents},
 			{"coupon_redemptions", "coupon uses", mv.CouponRedemptions},
+			{"product_views", "product views", mv.ProductViews},
+			{"order_feedback", "feedback", mv.OrderFeedback},
 		} {
 			if _, err := tx.ExecContext(ctx, `UPDATE `+u.table+` SET customer_id = $1 WHERE id = ANY($2)`, survivorID, pq.Array(u.ids)); err != nil {
 				return fmt.Errorf("move %s: %w", u.what, err)
@@ -379,6 +394,8 @@ func (m *Members) Unmerge(ctx context.Context, mergeID int64, reason string) (Me
 			{"orders", "orders", mv.Orders},
 			{"customer_consents", "consents", mv.Consents},
 			{"coupon_redemptions", "coupon uses", mv.CouponRedemptions},
+			{"product_views", "product views", mv.ProductViews},
+			{"order_feedback", "feedback", mv.OrderFeedback},
 		} {
 			if _, err := tx.ExecContext(ctx, `UPDATE `+u.table+` SET customer_id = $1 WHERE id = ANY($2) AND customer_id = $3`, mer, pq.Array(u.ids), sur); err != nil {
 				return fmt.Errorf("move %s back: %w", u.what, err)

@@ -158,7 +158,8 @@ func ErasedEmail(customerID int64) string {
 // store credit intact for the accounts: the name, email, phone, password and every
 // identity go; the orders' contact email becomes ErasedEmail and their phone is cleared;
 // delivery addresses keep only city, region and country; pending messages to them are
-// cancelled and sent ones lose their recipient and text; marketing consents are recorded
+// cancelled and sent ones lose their recipient and text; product views and account-link
+// codes are deleted and feedback keeps its rating without comments; marketing consents are recorded
 // as withdrawn (BACK_OFFICE) while the consent history stays as proof; sessions end.
 // Managers only, with a reason, audited. A merged customer's data lives on the survivor:
 // erase that one. Errors: apperr.Invalid (reason, MERGED, ERASED), apperr.NotFound,
@@ -202,6 +203,10 @@ func (m *Members) Erase(ctx context.Context, customerID int64, reason string) er
 			{"sent messages", `UPDATE notifications SET recipient = $2, subject = '', body = ''
 				WHERE recipient = ANY($1) AND status <> 'PENDING'`, []any{pq.Array(contacts), placeholder}},
 			{"login attempts", `DELETE FROM login_attempts WHERE kind = 'CUSTOMER' AND login = ANY($1)`, []any{pq.Array(contacts)}},
+			{"product views", `DELETE FROM product_views WHERE customer_id = $1`, []any{customerID}},
+			{"link challenges", `DELETE FROM customer_link_challenges WHERE customer_id = $1`, []any{customerID}},
+			// The rating stays for the store's figures; the free text may name the person.
+			{"feedback comments", `UPDATE order_feedback SET comment = '', resolution_note = '' WHERE customer_id = $1`, []any{customerID}},
 			{"sessions", `UPDATE auth_tokens SET revoked_at = now() WHERE customer_id = $1 AND revoked_at IS NULL`, []any{customerID}},
 		}
 		for _, s := range steps {

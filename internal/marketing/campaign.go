@@ -47,7 +47,8 @@ type Campaign struct {
 const campaignColumns = `id, name, segment_id, subject, body, status, created_by_name, created_at, started_at, started_by_name, completed_at`
 
 // CampaignInput is a campaign to draft. Body is plain text; {{name}} is replaced by the
-// member's name. The unsubscribe link is added below it.
+// member's name, and {{coupon}} by the member's personal code when the campaign is
+// started with coupons (StartCampaignWithCoupons). The unsubscribe link is added below it.
 type CampaignInput struct {
 	Name      string
 	SegmentID int64
@@ -121,9 +122,26 @@ func (s *Service) StartCampaign(ctx context.Context, id int64) (Campaign, int, e
 	var out Campaign
 	var n int
 	err = postgres.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var err error
+		out, n, err = s.startCampaign(ctx, tx, a, id, nil)
+		return err
+	})
+	return out, n, err
+}
+
+// startCampaign starts draft campaign id in tx; check, when set, vets the draft first.
+func (s *Service) startCampaign(ctx context.Context, tx *sqlx.Tx, a actor.Actor, id int64, check func(Campaign) error) (Campaign, int, error) {
+	var out Campaign
+	var n int
+	err := func() error {
 		c, err := campaignByID(ctx, tx, id, true)
 		if err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(c); err != nil {
+				return err
+			}
 		}
 		if c.Status != CampaignDraft {
 			return apperr.Invalid("campaign", "campaign %q is %s; only a draft can be started", c.Name, strings.ToLower(c.Status)).WithReason("NOT_DRAFT")
@@ -151,7 +169,7 @@ func (s *Service) StartCampaign(ctx context.Context, id int64) (Campaign, int, e
 		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "campaign.started", Entity: "campaign", EntityID: id,
 			After: map[string]any{"recipients": n, "segment": sg.Name}})
-	})
+	}()
 	return out, n, err
 }
 
@@ -200,8 +218,10 @@ func (s *Service) SendBatch(ctx context.Context, limit int) (int, error) {
 			Consents   bool    `db:"consents"`
 			Subject    string  `db:"subject"`
 			Body       string  `db:"body"`
+			Coupon     string  `db:"coupon"`
 		}
 		err := tx.SelectContext(ctx, &rows, `SELECT r.campaign_id, r.customer_id, c.email, c.name, k.subject, k.body,
+				coalesce((SELECT cp.code FROM coupons cp WHERE cp.campaign_id = r.campaign_id AND cp.customer_id = r.customer_id), '') AS coupon,
 				c.erased_at IS NULL AND c.merged_into_id IS NULL AND `+fmt.Sprintf(latestConsent, "MARKETING_EMAIL")+` AS consents
 			FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id JOIN customers c ON c.id = r.customer_id
 			WHERE r.status = 'PENDING' AND k.status = 'SENDING'
@@ -218,7 +238,7 @@ func (s *Service) SendBatch(ctx context.Context, limit int) (int, error) {
 				continue
 			}
 			link := s.UnsubscribeLink(r.CampaignID, r.CustomerID)
-			body := strings.ReplaceAll(r.Body, "{{name}}", r.Name) +
+			body := strings.NewReplacer("{{name}}", r.Name, CouponPlaceholder, r.Coupon).Replace(r.Body) +
 				"\n\n--\nYou receive this because you agreed to hear from us. To stop these emails, open:\n" + link + "\n"
 			nid, err := notify.Enqueue(ctx, tx, notify.Message{Kind: "CAMPAIGN", To: *r.Email, Subject: r.Subject, Body: body,
 				Reference: Reference(r.CampaignID), DedupeKey: fmt.Sprintf("campaign:%d:%d", r.CampaignID, r.CustomerID)})

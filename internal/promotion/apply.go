@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"strings"
 	"time"
 
 	"atrium/internal/apperr"
@@ -23,6 +24,18 @@ type Cart struct {
 	// Channel is the sales channel (WEB, APP, POS, MARKETPLACE).
 	Channel string
 	Items   []Item
+	// Shopper, when known, lets Apply refuse early a coupon meant for other members (a
+	// guest, another tier, another member's personal code). Nil: not checked here; Redeem
+	// checks the audience in the order's transaction either way, segments included.
+	Shopper *Shopper
+}
+
+// Shopper is who a cart is for, as coupons see it.
+type Shopper struct {
+	// CustomerID is 0 for a guest.
+	CustomerID int64
+	// Tier is the member's loyalty tier code (MEMBER when they have no account yet).
+	Tier string
 }
 
 // Applied is what one coupon takes off a cart.
@@ -64,6 +77,10 @@ func Apply(cart Cart, coupons []Coupon, now time.Time) ([]Applied, error) {
 		}
 		if msg := c.refusal(cart.Channel, before, now); msg != "" {
 			errs = append(errs, apperr.Invalid(field, "coupon %s %s", c.Code, msg).WithReason(ReasonNotApplicable))
+			continue
+		}
+		if msg := c.audienceRefusal(cart.Shopper); msg != "" {
+			errs = append(errs, apperr.Invalid(field, "coupon %s %s", c.Code, msg).WithReason(ReasonNotForCustomer))
 			continue
 		}
 		if c.MaxRedemptions != nil && c.Redemptions >= *c.MaxRedemptions {
@@ -110,6 +127,21 @@ func (c Coupon) refusal(channel string, eligible int64, now time.Time) string {
 		return "does not apply to any item in this order"
 	case eligible < c.MinSpend:
 		return fmt.Sprintf("needs a spend of at least %d (minor units) on eligible items; this order has %d", c.MinSpend, eligible)
+	}
+	return ""
+}
+
+// audienceRefusal says why shopper may not use c (to be read after "coupon CODE"), or ""
+// when it may or when the shopper is unknown. Segment membership and a personal code that
+// came with a merge are left to Redeem, which can read the database.
+func (c Coupon) audienceRefusal(shopper *Shopper) string {
+	switch {
+	case shopper == nil || !c.Restricted():
+		return ""
+	case shopper.CustomerID == 0:
+		return "is for members only: sign in (or look up the member at the till) as the member it was given to"
+	case len(c.Tiers) > 0 && shopper.Tier != "" && !slices.Contains(c.Tiers, shopper.Tier):
+		return fmt.Sprintf("is for %s members only; this member is %s", strings.Join(c.Tiers, " or "), shopper.Tier)
 	}
 	return ""
 }

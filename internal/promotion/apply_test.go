@@ -117,3 +117,40 @@ func TestApply(t *testing.T) {
 		})
 	}
 }
+
+func TestApplyAudience(t *testing.T) {
+	now := time.Now()
+	pct := 1000
+	owner := int64(42)
+	items := []promotion.Item{{ProductID: 1, Amount: 1000}}
+	gold := promotion.Coupon{Code: "GOLD", Kind: promotion.Percent, PercentBP: &pct, Scope: promotion.WholeOrder, Active: true,
+		Tiers: []string{"GOLD"}}
+	personal := gold
+	personal.Code, personal.Tiers, personal.CustomerID = "ANN", nil, &owner
+	for _, tt := range []struct {
+		name    string
+		coupon  promotion.Coupon
+		shopper *promotion.Shopper
+		reason  string
+	}{
+		{"shopper unknown: left to Redeem", gold, nil, ""},
+		{"guest refused", gold, &promotion.Shopper{}, promotion.ReasonNotForCustomer},
+		{"Member refused a Gold coupon", gold, &promotion.Shopper{CustomerID: 7, Tier: "MEMBER"}, promotion.ReasonNotForCustomer},
+		{"Gold member accepted", gold, &promotion.Shopper{CustomerID: 7, Tier: "GOLD"}, ""},
+		{"guest refused a personal coupon", personal, &promotion.Shopper{}, promotion.ReasonNotForCustomer},
+		{"a member's personal coupon left to Redeem", personal, &promotion.Shopper{CustomerID: 7, Tier: "GOLD"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := promotion.Apply(promotion.Cart{Channel: "WEB", Items: items, Shopper: tt.shopper}, []promotion.Coupon{tt.coupon}, now)
+			got := ""
+			if errs, ok := apperr.Errors(err); ok {
+				got = errs[0].ClientCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.reason {
+				t.Errorf("got %q (%v), want %q", got, err, tt.reason)
+			}
+		})
+	}
+}

@@ -53,6 +53,9 @@ const (
 	ReasonNotApplicable = "COUPON_NOT_APPLICABLE"
 	// ReasonLimitReached: the coupon's total or per-customer uses are spent.
 	ReasonLimitReached = "COUPON_LIMIT_REACHED"
+	// ReasonNotForCustomer: the coupon is for some members (tiers, a segment, one
+	// customer) and this order's customer is not one of them, or is a guest.
+	ReasonNotForCustomer = "COUPON_NOT_FOR_CUSTOMER"
 )
 
 // Coupon is a code that takes money off an order.
@@ -84,15 +87,65 @@ type Coupon struct {
 	CreatedAt time.Time      `db:"created_at"`
 	// CoveredCategoryIDs are CategoryIDs and all their subcategories, as read.
 	CoveredCategoryIDs pq.Int64Array `db:"covered_categories"`
+	// The audience: Tiers (loyalty tier codes), a SegmentID, or one CustomerID (a
+	// personal, single-use code). None set: everyone, guests included.
+	Tiers       pq.StringArray `db:"tiers"`
+	SegmentID   *int64         `db:"segment_id"`
+	CustomerID  *int64         `db:"customer_id"`
+	SegmentName *string        `db:"segment_name"`
+	// CustomerNumber is the member number of a personal coupon's customer.
+	CustomerNumber *string `db:"customer_number"`
+}
+
+// Restricted reports whether only some members may use c.
+func (c Coupon) Restricted() bool {
+	return len(c.Tiers) > 0 || c.SegmentID != nil || c.CustomerID != nil
+}
+
+// Audience describes who may use c, for the back office.
+func (c Coupon) Audience() string {
+	var parts []string
+	if c.CustomerID != nil {
+		n := fmt.Sprintf("customer %d", *c.CustomerID)
+		if c.CustomerNumber != nil {
+			n = "member " + *c.CustomerNumber
+		}
+		parts = append(parts, "personal: "+n)
+	}
+	if len(c.Tiers) > 0 {
+		parts = append(parts, "tiers "+strings.Join(c.Tiers, ", "))
+	}
+	if c.SegmentID != nil {
+		n := fmt.Sprintf("#%d", *c.SegmentID)
+		if c.SegmentName != nil {
+			n = *c.SegmentName
+		}
+		parts = append(parts, "segment "+n)
+	}
+	if len(parts) == 0 {
+		return "everyone"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// SegmentMembership answers whether a customer is in a segment now, in the caller's
+// transaction (*marketing.Service).
+type SegmentMembership interface {
+	IsMember(ctx context.Context, q sqlx.QueryerContext, segmentID, customerID int64) (bool, error)
 }
 
 // Service is the coupon use cases.
 type Service struct {
-	db *sqlx.DB
+	db       *sqlx.DB
+	segments SegmentMembership
 }
 
 // NewService returns a Service on d.
 func NewService(d *sqlx.DB) *Service { return &Service{db: d} }
+
+// UseSegments sets how segment coupons check membership at redemption. Without it a
+// segment coupon is refused (membership cannot be checked), never granted.
+func (s *Service) UseSegments(m SegmentMembership) { s.segments = m }
 
 // couponSelect reads coupons c with their targets and the categories they cover.
 const couponSelect = `SELECT c.id, c.code, c.description, c.kind, c.percent_bp, c.amount, c.scope,
@@ -103,7 +156,10 @@ const couponSelect = `SELECT c.id, c.code, c.description, c.kind, c.percent_bp, 
 	ARRAY(WITH RECURSIVE sub AS (
 		SELECT category_id AS id FROM coupon_categories WHERE coupon_id = c.id
 		UNION SELECT k.id FROM categories k JOIN sub ON k.parent_id = sub.id)
-	      SELECT id FROM sub ORDER BY 1) AS covered_categories
+	      SELECT id FROM sub ORDER BY 1) AS covered_categories,
+	c.tiers, c.segment_id, c.customer_id,
+	(SELECT sg.name FROM segments sg WHERE sg.id = c.segment_id) AS segment_name,
+	(SELECT cu.member_number FROM customers cu WHERE cu.id = c.customer_id) AS customer_number
 	FROM coupons c`
 
 // CouponsByCodes returns the coupons with the given codes (case-insensitive), keyed by
@@ -155,6 +211,11 @@ type CouponInput struct {
 	MaxPerCustomer int // 0: no per-customer limit
 	Channels       []string
 	Active         bool
+	// Audience: Tiers (loyalty tier codes) and/or a SegmentID, or one CustomerID for a
+	// personal code (then used once: MaxRedemptions becomes 1). None: everyone.
+	Tiers      []string
+	SegmentID  int64
+	CustomerID int64
 }
 
 var codePattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_-]{2,39}$`)
@@ -210,6 +271,64 @@ func (in *CouponInput) normalize() error {
 	}
 	slices.Sort(in.Channels)
 	in.Channels = slices.Compact(in.Channels)
+	for i, t := range in.Tiers {
+		in.Tiers[i] = strings.ToUpper(strings.TrimSpace(t))
+	}
+	in.Tiers = slices.DeleteFunc(in.Tiers, func(t string) bool { return t == "" })
+	slices.Sort(in.Tiers)
+	in.Tiers = slices.Compact(in.Tiers)
+	if in.SegmentID < 0 || in.CustomerID < 0 {
+		errs = append(errs, apperr.Invalid("segmentId", "choose a segment or customer from the list"))
+	}
+	if in.CustomerID > 0 {
+		if len(in.Tiers) > 0 || in.SegmentID > 0 {
+			errs = append(errs, apperr.Invalid("customerId", "a personal coupon is for one customer: clear the tiers and segment, or the customer"))
+		}
+		if in.MaxRedemptions > 1 {
+			errs = append(errs, apperr.Invalid("maxRedemptions", "a personal coupon is used once: leave the limit empty or set it to 1"))
+		}
+		in.MaxRedemptions = 1
+	}
+	return errs.Err()
+}
+
+// checkAudience verifies that the tiers, segment and customer of in exist.
+func checkAudience(ctx context.Context, q sqlx.QueryerContext, in CouponInput) error {
+	var errs apperr.List
+	if len(in.Tiers) > 0 {
+		var unknown []string
+		if err := sqlx.SelectContext(ctx, q, &unknown, `SELECT t FROM unnest($1::text[]) t
+			WHERE NOT EXISTS (SELECT 1 FROM loyalty_tiers lt WHERE lt.code = t) ORDER BY t`, pq.Array(in.Tiers)); err != nil {
+			return fmt.Errorf("check tiers: %w", err)
+		}
+		if len(unknown) > 0 {
+			var known []string
+			if err := sqlx.SelectContext(ctx, q, &known, `SELECT code FROM loyalty_tiers ORDER BY min_spend, code`); err != nil {
+				return fmt.Errorf("tiers: %w", err)
+			}
+			errs = append(errs, apperr.Invalid("tiers", "no loyalty tier %s; choose among %s",
+				strings.Join(unknown, ", "), strings.Join(known, ", ")))
+		}
+	}
+	var ok bool
+	if in.SegmentID > 0 {
+		if err := sqlx.GetContext(ctx, q, &ok, `SELECT EXISTS (SELECT 1 FROM segments WHERE id = $1)`, in.SegmentID); err != nil {
+			return fmt.Errorf("check segment: %w", err)
+		}
+		if !ok {
+			errs = append(errs, apperr.Invalid("segmentId", "no segment with id %d; choose one from Marketing › Segments", in.SegmentID))
+		}
+	}
+	if in.CustomerID > 0 {
+		if err := sqlx.GetContext(ctx, q, &ok, `SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1
+			AND merged_into_id IS NULL AND erased_at IS NULL)`, in.CustomerID); err != nil {
+			return fmt.Errorf("check customer: %w", err)
+		}
+		if !ok {
+			errs = append(errs, apperr.Invalid("customerId",
+				"no active customer with id %d (merged or erased customers cannot get a personal coupon); look the member up in Customers", in.CustomerID))
+		}
+	}
 	return errs.Err()
 }
 
@@ -224,30 +343,12 @@ func (s *Service) CreateCoupon(ctx context.Context, in CouponInput) (Coupon, err
 	}
 	var c Coupon
 	err := postgres.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		var id int64
-		err := tx.GetContext(ctx, &id, `
-			WITH c AS (
-				INSERT INTO coupons (code, description, kind, percent_bp, amount, scope, min_spend, starts_at, ends_at,
-					max_redemptions, max_per_customer, channels, active)
-				VALUES ($1, $2, $3, nullif($4, 0), nullif($5, 0), $6, $7, $8, $9, nullif($10, 0), nullif($11, 0),
-					nullif($12::text[], '{}'), $13)
-				RETURNING id
-			), p AS (
-				INSERT INTO coupon_products (coupon_id, product_id) SELECT c.id, unnest($14::bigint[]) FROM c
-			), k AS (
-				INSERT INTO coupon_categories (coupon_id, category_id) SELECT c.id, unnest($15::bigint[]) FROM c
-			)
-			SELECT id FROM c`,
-			in.Code, in.Description, in.Kind, in.PercentBP, in.Amount, in.Scope, in.MinSpend, in.StartsAt, in.EndsAt,
-			in.MaxRedemptions, in.MaxPerCustomer, pq.Array(in.Channels), in.Active,
-			pq.Array(uniq(in.ProductIDs)), pq.Array(uniq(in.CategoryIDs)))
-		switch {
-		case postgres.IsUniqueViolation(err, "coupons_code_key"):
-			return apperr.List{apperr.Conflict("code", "the code %s is already used", in.Code).WithReason("DUPLICATE")}
-		case postgres.IsForeignKeyViolation(err):
-			return apperr.List{apperr.Invalid("productIds", "a product or category does not exist")}
-		case err != nil:
-			return fmt.Errorf("create coupon: %w", postgres.MapError(err))
+		if err := checkAudience(ctx, tx, in); err != nil {
+			return err
+		}
+		id, err := insertCoupon(ctx, tx, in)
+		if err != nil {
+			return err
 		}
 		if err := tx.GetContext(ctx, &c, couponSelect+` WHERE c.id = $1`, id); err != nil {
 			return err
@@ -255,6 +356,36 @@ func (s *Service) CreateCoupon(ctx context.Context, in CouponInput) (Coupon, err
 		return audit.Record(ctx, tx, audit.Entry{Action: "coupon.created", Entity: "coupon", EntityID: id, After: c})
 	})
 	return c, err
+}
+
+// insertCoupon inserts in (normalized and checked) with its targets and returns its id.
+func insertCoupon(ctx context.Context, q sqlx.QueryerContext, in CouponInput) (int64, error) {
+	var id int64
+	err := sqlx.GetContext(ctx, q, &id, `
+			WITH c AS (
+				INSERT INTO coupons (code, description, kind, percent_bp, amount, scope, min_spend, starts_at, ends_at,
+					max_redemptions, max_per_customer, channels, active, tiers, segment_id, customer_id)
+				VALUES ($1, $2, $3, nullif($4, 0), nullif($5, 0), $6, $7, $8, $9, nullif($10, 0), nullif($11, 0),
+					nullif($12::text[], '{}'), $13, nullif($16::text[], '{}'), nullif($17, 0), nullif($18, 0))
+				RETURNING id
+			), p AS (
+				INSERT INTO coupon_products (coupon_id, product_id) SELECT c.id, unnest($14::bigint[]) FROM c
+			), k AS (
+				INSERT INTO coupon_categories (coupon_id, category_id) SELECT c.id, unnest($15::bigint[]) FROM c
+			)
+			SELECT id FROM c`,
+		in.Code, in.Description, in.Kind, in.PercentBP, in.Amount, in.Scope, in.MinSpend, in.StartsAt, in.EndsAt,
+		in.MaxRedemptions, in.MaxPerCustomer, pq.Array(in.Channels), in.Active,
+		pq.Array(uniq(in.ProductIDs)), pq.Array(uniq(in.CategoryIDs)), pq.Array(in.Tiers), in.SegmentID, in.CustomerID)
+	switch {
+	case postgres.IsUniqueViolation(err, "coupons_code_key"):
+		return 0, apperr.List{apperr.Conflict("code", "the code %s is already used; choose another", in.Code).WithReason("DUPLICATE")}
+	case postgres.IsForeignKeyViolation(err):
+		return 0, apperr.List{apperr.Invalid("productIds", "a product or category does not exist; pick them from the lists")}
+	case err != nil:
+		return 0, fmt.Errorf("create coupon: %w", postgres.MapError(err))
+	}
+	return id, nil
 }
 
 func uniq(ids []int64) []int64 {
@@ -285,18 +416,24 @@ type Redemption struct {
 // caller rolls back.
 func (s *Service) Redeem(ctx context.Context, ext sqlx.ExtContext, field string, r Redemption) error {
 	var c struct {
-		Code           string `db:"code"`
-		MaxPerCustomer *int   `db:"max_per_customer"`
+		Code           string         `db:"code"`
+		MaxPerCustomer *int           `db:"max_per_customer"`
+		Tiers          pq.StringArray `db:"tiers"`
+		SegmentID      *int64         `db:"segment_id"`
+		CustomerID     *int64         `db:"customer_id"`
 	}
 	err := sqlx.GetContext(ctx, ext, &c, `UPDATE coupons SET redemptions = redemptions + 1
 		WHERE id = $1 AND active AND (max_redemptions IS NULL OR redemptions < max_redemptions)
-		RETURNING code, max_per_customer`, r.CouponID)
+		RETURNING code, max_per_customer, tiers, segment_id, customer_id`, r.CouponID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.List{apperr.Invalid(field, "this coupon has been used as many times as it may be, or was withdrawn").
 			WithReason(ReasonLimitReached)}
 	}
 	if err != nil {
 		return fmt.Errorf("redeem coupon: %w", err)
+	}
+	if err := s.checkAudience(ctx, ext, field, c.Code, c.Tiers, c.SegmentID, c.CustomerID, r.CustomerID); err != nil {
+		return err
 	}
 	if c.MaxPerCustomer != nil {
 		if r.CustomerID == nil && r.Email == "" {
@@ -321,6 +458,56 @@ func (s *Service) Redeem(ctx context.Context, ext sqlx.ExtContext, field string,
 		VALUES ($1, $2, $3, nullif($4, ''), $5)`, r.CouponID, r.OrderID, r.CustomerID, r.Email, r.Amount)
 	if err != nil {
 		return fmt.Errorf("record coupon use: %w", postgres.MapError(err))
+	}
+	return nil
+}
+
+// checkAudience refuses a coupon restricted to tiers, a segment or one customer when the
+// order's customer (nil: a guest) is not in its audience. It runs in the order's
+// transaction, so the tier and segment are as of the order.
+func (s *Service) checkAudience(ctx context.Context, q sqlx.ExtContext, field, code string, tiers pq.StringArray,
+	segmentID, personalID, customerID *int64) error {
+	if len(tiers) == 0 && segmentID == nil && personalID == nil {
+		return nil
+	}
+	refuse := func(format string, args ...any) error {
+		return apperr.List{apperr.Invalid(field, "coupon %s "+format, append([]any{code}, args...)...).WithReason(ReasonNotForCustomer)}
+	}
+	if customerID == nil {
+		return refuse("is for members only: sign in (or look up the member at the till) as the member it was given to")
+	}
+	if personalID != nil {
+		// A personal coupon follows its customer into a merge.
+		var ok bool
+		if err := sqlx.GetContext(ctx, q, &ok, `SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1
+			AND (id = $2 OR merged_into_id = $2))`, *personalID, *customerID); err != nil {
+			return fmt.Errorf("check coupon owner: %w", err)
+		}
+		if !ok {
+			return refuse("is personal to another member: only the member it was issued to can use it")
+		}
+	}
+	if len(tiers) > 0 {
+		var tier string
+		if err := sqlx.GetContext(ctx, q, &tier, `SELECT coalesce((SELECT tier FROM loyalty_accounts WHERE customer_id = $1), 'MEMBER')`,
+			*customerID); err != nil {
+			return fmt.Errorf("customer tier: %w", err)
+		}
+		if !slices.Contains(tiers, tier) {
+			return refuse("is for %s members only; this member is %s", strings.Join(tiers, " or "), tier)
+		}
+	}
+	if segmentID != nil {
+		if s.segments == nil {
+			return refuse("is for a segment of members, which cannot be checked here; ask the store to apply it")
+		}
+		in, err := s.segments.IsMember(ctx, q, *segmentID, *customerID)
+		if err != nil {
+			return fmt.Errorf("check coupon segment: %w", err)
+		}
+		if !in {
+			return refuse("is for a selected group of members, and this member is not in it")
+		}
 	}
 	return nil
 }

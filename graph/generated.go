@@ -6491,6 +6491,8 @@ enum PaymentMethod {
   PAY_AT_PICKUP
   "The customer's store credit."
   STORE_CREDIT
+  "The member's loyalty points, at their money value (recordPayment with points)."
+  POINTS
 }
 
 "Where one location's part of an order stands."
@@ -7404,12 +7406,22 @@ input RecordPaymentInput {
   idempotencyKey: String!
   "How it was paid."
   method: PaymentMethod!
-  "What to apply to the order, in minor units: more than 0, at most what is due."
-  amount: Int!
+  """
+  What to apply to the order, in minor units: more than 0, at most what is due. Required
+  except for POINTS, where it may be left out (the points' value is applied) or must be
+  that value.
+  """
+  amount: Int
   "CASH: what the customer handed over (at least amount); the change is the difference."
   tendered: Int
   "Card slip number, online payment id (required for ONLINE) or a note."
   reference: String
+  """
+  POINTS only: how many of the order's member's points pay, within the programme's limits
+  (userErrors on points: BELOW_MINIMUM, ABOVE_LIMIT, INSUFFICIENT_POINTS, NO_EARN_RULE,
+  ALREADY_REDEEMED). Staff at a till and the customer themselves may pay with points.
+  """
+  points: Int
 }
 
 "The result of recordPayment."
@@ -30448,7 +30460,7 @@ func (ec *executionContext) unmarshalInputRecordPaymentInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"orderId", "idempotencyKey", "method", "amount", "tendered", "reference"}
+	fieldsInOrder := [...]string{"orderId", "idempotencyKey", "method", "amount", "tendered", "reference", "points"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30478,7 +30490,7 @@ func (ec *executionContext) unmarshalInputRecordPaymentInput(ctx context.Context
 			it.Method = data
 		case "amount":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
-			data, err := ec.unmarshalNInt2int(ctx, v)
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -30497,6 +30509,13 @@ func (ec *executionContext) unmarshalInputRecordPaymentInput(ctx context.Context
 				return it, err
 			}
 			it.Reference = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
 		}
 	}
 	return it, nil
@@ -43682,6 +43701,7 @@ var (
 		"ONLINE":        order.Online,
 		"PAY_AT_PICKUP": order.PayAtPickup,
 		"STORE_CREDIT":  order.StoreCredit,
+		"POINTS":        order.Points,
 	}
 	marshalNPaymentMethod2atriumᚋinternalᚋorderᚐPaymentMethod = map[order.PaymentMethod]string{
 		order.Cash:        "CASH",
@@ -43689,6 +43709,7 @@ var (
 		order.Online:      "ONLINE",
 		order.PayAtPickup: "PAY_AT_PICKUP",
 		order.StoreCredit: "STORE_CREDIT",
+		order.Points:      "POINTS",
 	}
 )
 
@@ -45402,6 +45423,7 @@ var (
 		"ONLINE":        order.Online,
 		"PAY_AT_PICKUP": order.PayAtPickup,
 		"STORE_CREDIT":  order.StoreCredit,
+		"POINTS":        order.Points,
 	}
 	marshalOPaymentMethod2ᚖatriumᚋinternalᚋorderᚐPaymentMethod = map[order.PaymentMethod]string{
 		order.Cash:        "CASH",
@@ -45409,6 +45431,7 @@ var (
 		order.Online:      "ONLINE",
 		order.PayAtPickup: "PAY_AT_PICKUP",
 		order.StoreCredit: "STORE_CREDIT",
+		order.Points:      "POINTS",
 	}
 )
 

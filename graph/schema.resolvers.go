@@ -623,8 +623,8 @@ func (r *mutationResolver) PlaceOrder(ctx context.Context, input model.PlaceOrde
 }
 
 func (r *mutationResolver) RecordPayment(ctx context.Context, input model.RecordPaymentInput) (*model.RecordPaymentPayload, error) {
-	in := order.PaymentInput{IdempotencyKey: input.IdempotencyKey, Method: input.Method, Amount: int64(input.Amount),
-		Tendered: int64(deref(input.Tendered)), Reference: deref(input.Reference)}
+	in := order.PaymentInput{IdempotencyKey: input.IdempotencyKey, Method: input.Method, Amount: int64(deref(input.Amount)),
+		Tendered: int64(deref(input.Tendered)), Reference: deref(input.Reference), Points: int64(deref(input.Points))}
 	var err error
 	var res order.PaymentResult
 	if in.OrderID, err = decodeIDOf("orderId", typeOrder, input.OrderID); err == nil {

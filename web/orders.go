@@ -235,9 +235,11 @@ func (s *server) orderList(w http.ResponseWriter, r *http.Request) error {
 // so that sending it twice records one payment.
 type paymentForm struct {
 	Key, Method, Amount, Reference, Tendered string
+	// Points is how many of the member's points pay (method POINTS; the amount is their value).
+	Points string
 }
 
-var paymentFields = fieldSet("method", "amount", "reference", "tendered")
+var paymentFields = fieldSet("method", "amount", "reference", "tendered", "points")
 
 // decisionForm is a manager's note on a held order, with what was wrong with it.
 type decisionForm struct {
@@ -417,11 +419,19 @@ func (s *server) paymentCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := r.PostFormValue
 	f := paymentForm{Key: v("idempotencyKey"), Method: v("method"), Amount: v("amount"), Reference: v("reference"),
-		Tendered: v("tendered")}
+		Tendered: v("tendered"), Points: v("points")}
 	var errs apperr.List
 	in := order.PaymentInput{OrderID: id, IdempotencyKey: f.Key, Method: order.PaymentMethod(f.Method),
-		Amount: amount(&errs, "amount", f.Amount, o.Currency), Reference: f.Reference,
-		Tendered: optAmount(&errs, "tendered", f.Tendered, o.Currency)}
+		Reference: f.Reference, Tendered: optAmount(&errs, "tendered", f.Tendered, o.Currency)}
+	if in.Method == order.Points {
+		// The points' value is what is applied; the amount box (prefilled with what is due) is ignored.
+		in.Points = int64(wholeNumber(&errs, "points", f.Points))
+	} else {
+		in.Amount = amount(&errs, "amount", f.Amount, o.Currency)
+		if strings.TrimSpace(f.Points) != "" {
+			errs = append(errs, apperr.Invalid("points", "points are given only when paying with points: choose the method Points or clear this box"))
+		}
+	}
 	var res order.PaymentResult
 	if err = errs.Err(); err == nil {
 		res, err = s.Orders.RecordPayment(ctx, in)

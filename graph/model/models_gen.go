@@ -494,12 +494,18 @@ type RecordPaymentInput struct {
 	IdempotencyKey string `json:"idempotencyKey"`
 	// How it was paid.
 	Method order.PaymentMethod `json:"method"`
-	// What to apply to the order, in minor units: more than 0, at most what is due.
-	Amount int `json:"amount"`
+	// What to apply to the order, in minor units: more than 0, at most what is due. Required
+	// except for POINTS, where it may be left out (the points' value is applied) or must be
+	// that value.
+	Amount *int `json:"amount,omitempty"`
 	// CASH: what the customer handed over (at least amount); the change is the difference.
 	Tendered *int `json:"tendered,omitempty"`
 	// Card slip number, online payment id (required for ONLINE) or a note.
 	Reference *string `json:"reference,omitempty"`
+	// POINTS only: how many of the order's member's points pay, within the programme's limits
+	// (userErrors on points: BELOW_MINIMUM, ABOVE_LIMIT, INSUFFICIENT_POINTS, NO_EARN_RULE,
+	// ALREADY_REDEEMED). Staff at a till and the customer themselves may pay with points.
+	Points *int `json:"points,omitempty"`
 }
 
 // The result of recordPayment.

@@ -632,12 +632,19 @@ func (s *Service) settleOrder(ctx context.Context, tx *sqlx.Tx, orderID int64) (
 		if err := s.dep.Coupons.CancelRedemptions(ctx, tx, orderID); err != nil {
 			return o, err
 		}
-		err := tx.GetContext(ctx, &o, `UPDATE orders o SET status = 'CANCELLED', cancelled_amount = o.total, updated_at = now()
+		points, err := s.releasePoints(ctx, tx, orderID)
+		if err != nil {
+			return o, err
+		}
+		err = tx.GetContext(ctx, &o, `UPDATE orders o SET status = 'CANCELLED', cancelled_amount = o.total, updated_at = now()
 			WHERE o.id = $1 RETURNING `+orderColumns, orderID)
 		if err != nil {
 			return o, fmt.Errorf("cancel order: %w", err)
 		}
 		msg := "Cancelled: nothing is left to fulfil."
+		if points > 0 {
+			msg += fmt.Sprintf(" The points payment of %s went back to the customer as points.", money.Format(points, o.Currency))
+		}
 		if owed := o.RefundDue(); owed > 0 {
 			msg += fmt.Sprintf(" %s paid is owed back to the customer.", money.Format(owed, o.Currency))
 		}

@@ -90,15 +90,20 @@ func (s *Service) Release(ctx context.Context, id int64, note string) (Order, er
 // Managers only; audited. Errors: Unauthenticated, Forbidden, NotFound; apperr.List on
 // note; Conflict (reason WRONG_STATUS) when the order is completed or cancelled, when
 // goods have shipped or been handed over (a till sale is returned, not cancelled), or
-// when it has payments (they are refunded first; refunds come with returns).
+// when it has payments other than points (they are refunded first; refunds come with
+// returns). A points payment is released: the points go back to the customer.
 func (s *Service) Cancel(ctx context.Context, id int64, note string) (Order, error) {
 	return s.decide(ctx, id, note, "order.cancelled", func(tx *sqlx.Tx, o Order) (Order, newEvent, error) {
 		if o.Status != Open && o.Status != OnHold {
 			return o, newEvent{}, wrongStatus(o, "cancelled")
 		}
-		if o.Paid > 0 {
-			return o, newEvent{}, apperr.Conflict("", "order %s has payments of %d: refund them before cancelling", o.Number, o.Paid).
-				WithReason(ReasonWrongStatus)
+		points, err := s.releasePoints(ctx, tx, id)
+		if err != nil {
+			return o, newEvent{}, err
+		}
+		if paid := o.Paid - points; paid > 0 {
+			return o, newEvent{}, apperr.Conflict("", "order %s has payments of %s: refund them before cancelling", o.Number,
+				money.Format(paid, o.Currency)).WithReason(ReasonWrongStatus)
 		}
 		var held []struct {
 			LocationID int64            `db:"location_id"`
@@ -107,7 +112,7 @@ func (s *Service) Cancel(ctx context.Context, id int64, note string) (Order, err
 			Status     FulfilmentStatus `db:"status"`
 		}
 		// A ship-to-store fulfilment received at its pickup store has its units reserved there.
-		err := tx.SelectContext(ctx, &held, `SELECT CASE WHEN f.transfer_id IS NOT NULL AND f.status IN ('RECEIVED', 'READY_FOR_PICKUP')
+		err = tx.SelectContext(ctx, &held, `SELECT CASE WHEN f.transfer_id IS NOT NULL AND f.status IN ('RECEIVED', 'READY_FOR_PICKUP')
 				THEN f.pickup_location_id ELSE f.location_id END AS location_id, l.variant_id, fl.quantity, f.status
 			FROM fulfilments f JOIN fulfilment_lines fl ON fl.fulfilment_id = f.id
 			JOIN order_lines l ON l.id = fl.order_line_id
@@ -141,7 +146,12 @@ func (s *Service) Cancel(ctx context.Context, id int64, note string) (Order, err
 			return o, newEvent{}, fmt.Errorf("cancel order value: %w", err)
 		}
 		after, err := setStatus(ctx, tx, id, Cancelled)
-		return after, newEvent{EventCancelled, "Cancelled: " + note, EventData{"note": note}}, err
+		msg, data := "Cancelled: "+note, EventData{"note": note}
+		if points > 0 {
+			msg += fmt.Sprintf(" (the points payment of %s went back to the customer as points)", money.Format(points, o.Currency))
+			data["pointsReleased"] = points
+		}
+		return after, newEvent{EventCancelled, msg, data}, err
 	})
 }
 

@@ -86,10 +86,12 @@ const (
 	Online      PaymentMethod = "ONLINE"
 	PayAtPickup PaymentMethod = "PAY_AT_PICKUP"
 	StoreCredit PaymentMethod = "STORE_CREDIT"
+	// Points pays with the customer's loyalty points, recorded at their money value.
+	Points PaymentMethod = "POINTS"
 )
 
 // PaymentMethods lists every payment method.
-var PaymentMethods = []PaymentMethod{Cash, Card, Online, PayAtPickup, StoreCredit}
+var PaymentMethods = []PaymentMethod{Cash, Card, Online, PayAtPickup, StoreCredit, Points}
 
 // FulfilmentStatus is where one location's part of an order stands.
 type FulfilmentStatus string
@@ -368,7 +370,9 @@ type Deps struct {
 	Payments PaymentProvider
 
 	StoreCredit CreditLedger // redeems STORE_CREDIT payments (internal/returns); nil refuses them
-	Points      Points       // credits loyalty points when an order is paid; nil earns none
+	// Points credits loyalty points when an order is paid, prices tier benefits and takes
+	// POINTS payments; nil earns none, gives no tier benefits and refuses POINTS.
+	Points PointsProgramme
 }
 
 // Service is the order use cases.

@@ -58,10 +58,16 @@ func (ManualPayments) Confirm(_ context.Context, p PaymentRequest) (Confirmation
 	return Confirmation{ProviderReference: p.Reference}, nil
 }
 
-// Points credits the loyalty points an order earns, in the transaction that makes it PAID
-// (internal/loyalty; idempotent per order).
-type Points interface {
+// PointsProgramme is the loyalty programme (internal/loyalty) as orders use it: credit
+// the points an order earns in the transaction that makes it PAID (idempotent per order),
+// take points as a payment in the payment's transaction and give them back in the
+// transaction that cancels the order.
+type PointsProgramme interface {
 	AccrueForOrder(ctx context.Context, ext sqlx.ExtContext, orderID int64) (loyalty.Entry, error)
+	// RedeemForPayment takes points from customerID for orderID and returns their money
+	// value. Errors: apperr values on points, order, customer.
+	RedeemForPayment(ctx context.Context, ext sqlx.ExtContext, customerID, orderID, points int64) (int64, error)
+	ReleaseRedemption(ctx context.Context, ext sqlx.ExtContext, orderID int64) (loyalty.Entry, error)
 }
 
 // CreditLedger is the customers' store credit (internal/returns implements it). A
@@ -99,6 +105,9 @@ type PaymentInput struct {
 	// Tendered is the cash handed over (CASH only; 0 means exactly Amount). The change
 	// given is Tendered − Amount.
 	Tendered int64
+	// Points is how many loyalty points pay (POINTS only). The payment's amount is their
+	// money value; Amount may be left 0 or, when given, must be that value.
+	Points int64
 }
 
 // Payment is money received against an order.
@@ -116,10 +125,13 @@ type Payment struct {
 	ActorKind         string    `db:"actor_kind"`
 	ActorID           *int64    `db:"actor_id"`
 	CreatedAt         time.Time `db:"created_at"`
+	// ReleasedAt is when a POINTS payment's points went back to the customer (the order
+	// was cancelled); a released payment no longer counts towards the order's paid.
+	ReleasedAt *time.Time `db:"released_at"`
 }
 
 const paymentColumns = `c.id, c.order_id, c.method, c.amount, c.currency, c.tendered, c.change_given, c.reference,
-	c.provider_reference, c.actor_kind, c.actor_id, c.created_at`
+	c.provider_reference, c.actor_kind, c.actor_id, c.created_at, c.released_at`
 
 // PaymentResult is a recorded payment and its order after it.
 type PaymentResult struct {
@@ -132,16 +144,19 @@ type PaymentResult struct {
 
 // RecordPayment records money received against an order: cash with the change given,
 // a card slip, an online payment (confirmed by the PaymentProvider, as are cards), the
-// payment at a pickup counter, store credit. The order is PAID when its payments cover
+// payment at a pickup counter, store credit, loyalty points (taken from the order's
+// customer in the payment's transaction, within the programme's limits, and recorded at
+// their money value; one points payment per order). The order is PAID when its payments cover
 // its total, and COMPLETED when moreover every fulfilment is done (a till sale).
 //
 // Staff (associates, managers, fulfilment) record any method; a customer records only
-// ONLINE payments of their own orders. It is idempotent by in.IdempotencyKey: the same key
+// ONLINE and POINTS payments of their own orders. It is idempotent by in.IdempotencyKey: the same key
 // and payment return the first result, also when identical calls race.
 //
 // Errors: Unauthenticated, Forbidden, NotFound; apperr.List of Invalid fields
 // (idempotencyKey, method, amount — more than is due —, tendered, reference, or the
-// provider's refusal on reference); Conflict with reason CONFLICT when the key was used
+// provider's refusal on reference; points with the loyalty programme's reasons
+// BELOW_MINIMUM, ABOVE_LIMIT, INSUFFICIENT_POINTS, NO_EARN_RULE, ALREADY_REDEEMED); Conflict with reason CONFLICT when the key was used
 // for another payment, WRONG_STATUS when the order is cancelled.
 func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (PaymentResult, error) {
 	a := actor.From(ctx)
@@ -175,12 +190,15 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (PaymentRe
 	}
 	var res PaymentResult
 	err = postgres.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		in := in // a POINTS payment's amount is set from the points' value
 		var cur struct {
 			Order
 			HasPickup bool `db:"has_pickup"`
+			HasPoints bool `db:"has_points"`
 		}
 		err := tx.GetContext(ctx, &cur, `SELECT `+orderColumns+`, EXISTS (SELECT 1 FROM fulfilments f
-			WHERE f.order_id = o.id AND f.method = 'PICKUP') AS has_pickup
+			WHERE f.order_id = o.id AND f.method = 'PICKUP') AS has_pickup, EXISTS (SELECT 1 FROM payments p
+			WHERE p.order_id = o.id AND p.method = 'POINTS' AND p.released_at IS NULL) AS has_points
 			FROM orders o WHERE o.id = $1 FOR UPDATE`, o.ID)
 		if err != nil {
 			return fmt.Errorf("lock order: %w", err)
@@ -189,6 +207,11 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (PaymentRe
 		var found bool
 		if res, found, err = s.paymentByKey(ctx, tx, in.IdempotencyKey, hash); err != nil || found {
 			return err
+		}
+		if cur.Status != Cancelled && in.Method == Points {
+			if err := s.redeemPoints(ctx, tx, cur.Order, cur.HasPoints, &in); err != nil {
+				return err
+			}
 		}
 		switch {
 		case cur.Status == Cancelled:
@@ -226,13 +249,80 @@ func (s *Service) RecordPayment(ctx context.Context, in PaymentInput) (PaymentRe
 	return res, nil
 }
 
+// redeemPoints takes in.Points from the customer of order o (locked) and sets in.Amount
+// to their value. hasPoints says whether o already has a points payment. Errors:
+// apperr.List on method, amount, points (the programme's limits) and orderId.
+func (s *Service) redeemPoints(ctx context.Context, tx *sqlx.Tx, o Order, hasPoints bool, in *PaymentInput) error {
+	switch {
+	case s.dep.Points == nil:
+		return apperr.List{apperr.Invalid("method", "points are not accepted here")}
+	case o.CustomerID == nil:
+		return apperr.List{apperr.Invalid("method", "order %s has no customer: only a member's own order can be paid with points", o.Number).
+			WithReason("NO_CUSTOMER")}
+	case hasPoints:
+		return apperr.List{apperr.Conflict("points", "order %s already has a points payment: pay the rest another way", o.Number).
+			WithReason("ALREADY_REDEEMED")}
+	}
+	value, err := s.dep.Points.RedeemForPayment(ctx, tx, *o.CustomerID, o.ID, in.Points)
+	if e, ok := apperr.As(err); ok && (e.Code == apperr.CodeInvalid || e.Code == apperr.CodeConflict) {
+		c := *e
+		switch strings.Join(c.Field, ".") {
+		case "points":
+		case "order":
+			c.Field = []string{"orderId"}
+		default:
+			c.Field = []string{"method"}
+		}
+		return apperr.List{&c}
+	}
+	if err != nil {
+		return fmt.Errorf("redeem points: %w", err)
+	}
+	if value > o.Due() {
+		return apperr.List{apperr.Invalid("points", "%d points are worth %s but only %s is due on order %s",
+			in.Points, money.Format(value, o.Currency), money.Format(o.Due(), o.Currency), o.Number).WithReason("ABOVE_LIMIT")}
+	}
+	if in.Amount != 0 && in.Amount != value {
+		return apperr.List{apperr.Invalid("amount", "%d points are worth %s: leave the amount empty or give that value",
+			in.Points, money.Format(value, o.Currency))}
+	}
+	in.Amount = value
+	if in.Reference == "" {
+		in.Reference = fmt.Sprintf("%d points", in.Points)
+	}
+	return nil
+}
+
+// releasePoints gives back the points that paid for order id (locked, being cancelled):
+// its POINTS payment is marked released and no longer counts as paid, and the loyalty
+// programme credits the points back. It returns the value released (0 when none).
+func (s *Service) releasePoints(ctx context.Context, tx *sqlx.Tx, id int64) (int64, error) {
+	if s.dep.Points == nil {
+		return 0, nil
+	}
+	var value int64
+	err := tx.GetContext(ctx, &value, `WITH r AS (UPDATE payments SET released_at = now()
+			WHERE order_id = $1 AND method = 'POINTS' AND released_at IS NULL RETURNING amount)
+		UPDATE orders SET paid = paid - coalesce((SELECT sum(amount) FROM r), 0), updated_at = now()
+		WHERE id = $1 RETURNING coalesce((SELECT sum(amount) FROM r), 0)`, id)
+	if err != nil {
+		return 0, fmt.Errorf("release points payment: %w", err)
+	}
+	if value > 0 {
+		if _, err := s.dep.Points.ReleaseRedemption(ctx, tx, id); err != nil {
+			return 0, err
+		}
+	}
+	return value, nil
+}
+
 func authorizePayment(a actor.Actor, m PaymentMethod) error {
 	switch a.Kind {
 	case actor.Anonymous:
 		return apperr.Unauthenticated("sign in to record a payment")
 	case actor.Customer:
-		if m != Online {
-			return apperr.Forbidden("customers pay online; other payments are taken in a store")
+		if m != Online && m != Points {
+			return apperr.Forbidden("customers pay online or with their points; other payments are taken in a store")
 		}
 	case actor.Staff:
 		if !a.HasRole(actor.Associate, actor.Manager, actor.Fulfilment) {
@@ -253,7 +343,14 @@ func (in *PaymentInput) normalize() error {
 	if !slices.Contains(PaymentMethods, in.Method) {
 		errs = append(errs, apperr.Invalid("method", "choose one of %v", PaymentMethods))
 	}
-	if in.Amount <= 0 {
+	switch {
+	case in.Method == Points && in.Points <= 0:
+		errs = append(errs, apperr.Invalid("points", "give the number of points to pay with"))
+	case in.Method == Points && in.Amount < 0:
+		errs = append(errs, apperr.Invalid("amount", "leave the amount empty: points pay their value"))
+	case in.Method != Points && in.Points != 0:
+		errs = append(errs, apperr.Invalid("points", "points are given only to pay with points (method POINTS)"))
+	case in.Method != Points && in.Amount <= 0:
 		errs = append(errs, apperr.Invalid("amount", "an amount is more than zero"))
 	}
 	switch {
@@ -348,7 +445,10 @@ func applyPayment(ctx context.Context, ext sqlx.ExtContext, o Order, p Payment) 
 		return after, fmt.Errorf("apply payment: %w", err)
 	}
 	msg := fmt.Sprintf("%s payment of %s received.", p.Method, money.Format(p.Amount, p.Currency))
-	if p.ChangeGiven > 0 {
+	switch {
+	case p.Method == Points:
+		msg = fmt.Sprintf("POINTS payment of %s received (%s).", money.Format(p.Amount, p.Currency), p.Reference)
+	case p.ChangeGiven > 0:
 		msg = fmt.Sprintf("%s payment of %s received (%s tendered, %s change).", p.Method, money.Format(p.Amount, p.Currency),
 			money.Format(*p.Tendered, p.Currency), money.Format(p.ChangeGiven, p.Currency))
 	}

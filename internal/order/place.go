@@ -21,6 +21,7 @@ import (
 	"atrium/internal/catalog"
 	"atrium/internal/inventory"
 	"atrium/internal/location"
+	"atrium/internal/money"
 	"atrium/internal/postgres"
 	"atrium/internal/promotion"
 )
@@ -490,7 +491,18 @@ func recordDiscrepancies(ctx context.Context, ext sqlx.ExtContext, orderID, allo
 	return addEvents(ctx, ext, orderID, events...)
 }
 
-func placedMessage(r *request) string {
+// placedData is the PLACED event's data: the total and, when the customer's loyalty tier
+// gave a benefit, the tier, its discount and whether it waived shipping.
+func placedData(pr *priced) EventData {
+	d := EventData{"total": pr.total, "currency": pr.currency}
+	if pr.tier != nil {
+		d["tier"], d["tierDiscount"], d["tierFreeShipping"] = pr.tier.Tier, pr.tierDiscount, pr.tierFreeShipping
+	}
+	return d
+}
+
+// placedMessage says who placed the order where and what the customer's tier gave.
+func placedMessage(r *request, pr *priced) string {
 	by := "a guest"
 	switch r.placedBy.Kind {
 	case actor.Customer:
@@ -500,7 +512,19 @@ func placedMessage(r *request) string {
 	case actor.System:
 		by = "the system"
 	}
-	return fmt.Sprintf("Placed on %s by %s.", r.Channel, by)
+	msg := fmt.Sprintf("Placed on %s by %s.", r.Channel, by)
+	if t := pr.tier; t != nil {
+		var gave []string
+		if pr.tierDiscount > 0 {
+			gave = append(gave, fmt.Sprintf("%s tier discount (%s%%)", money.Format(pr.tierDiscount, pr.currency),
+				strconv.FormatFloat(float64(t.DiscountBP)/100, 'f', -1, 64)))
+		}
+		if pr.tierFreeShipping {
+			gave = append(gave, "free shipping")
+		}
+		msg += fmt.Sprintf(" %s member: %s.", t.Name, strings.Join(gave, " and "))
+	}
+	return msg
 }
 
 // insertOrder writes, in one statement, the order and its lines (with the SKU and title
@@ -561,7 +585,7 @@ func (s *Service) insertOrder(ctx context.Context, tx *sqlx.Tx, r *request, pr *
 		address = r.Address
 	}
 	events := []newEvent{
-		{EventPlaced, placedMessage(r), EventData{"total": pr.total, "currency": pr.currency}},
+		{EventPlaced, placedMessage(r, pr), placedData(pr)},
 		{EventAllocated, pl.explain.Summary, EventData{"rule": pl.rule}},
 	}
 	if len(holds) > 0 {

@@ -3,6 +3,8 @@ package order
 import (
 	"cmp"
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 
 	"atrium/internal/apperr"
 	"atrium/internal/catalog"
+	"atrium/internal/loyalty"
 	"atrium/internal/promotion"
 )
 
@@ -20,6 +23,11 @@ type priced struct {
 	// Totals in minor units: total = subtotal − discount + shipping; tax is included.
 	subtotal, discount, shipping, tax, total int64
 	coupons                                  []appliedCoupon
+	// tier is the customer's loyalty tier when it gave a benefit: tierDiscount (part of
+	// discount) and/or tierFreeShipping (it waived the shipping fee); nil for guests.
+	tier             *loyalty.Benefits
+	tierDiscount     int64
+	tierFreeShipping bool
 }
 
 // pricedLine is one line with its price; total = subtotal − discount, tax included.
@@ -40,7 +48,9 @@ type appliedCoupon struct {
 // price prices r from its variants (as read with the order, b: the one price in every
 // channel) and its coupons (looked up only when it has some), and computes the
 // lines and totals: coupon discounts spread over their lines so that they add up
-// exactly, shipping for SHIP orders, and the tax included in the total, spread over the
+// exactly, then for a customer their loyalty tier's discount on what is left (spread the
+// same way; one more read, never for guests), shipping for SHIP orders (free from the
+// configured amount or from the tier's threshold, whichever is lower), and the tax included in the total, spread over the
 // lines and shipping the same way. Errors: apperr.List (lines.<i>.sku, couponCodes.<i>).
 func (s *Service) price(ctx context.Context, r *request, b *basket) (*priced, error) {
 	variants := b.variants
@@ -64,12 +74,25 @@ func (s *Service) price(ctx context.Context, r *request, b *basket) (*priced, er
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.applyCoupons(ctx, r, p); err != nil {
+	err := s.applyCoupons(ctx, r, p)
+	if err != nil {
 		return nil, err
 	}
+	var tier *loyalty.Benefits
+	if r.CustomerID > 0 {
+		if tier, err = s.tierBenefits(ctx, r.CustomerID); err != nil {
+			return nil, err
+		}
+		p.applyTierDiscount(tier)
+	}
 	merchandise := p.subtotal - p.discount
-	if r.Method == Ship && (s.cfg.FreeShippingFrom <= 0 || merchandise < s.cfg.FreeShippingFrom) {
-		p.shipping = s.cfg.ShippingFee
+	freeShipping := s.cfg.FreeShippingFrom > 0 && merchandise >= s.cfg.FreeShippingFrom
+	if r.Method == Ship && !freeShipping {
+		if tier != nil && tier.FreeShippingThreshold != nil && merchandise >= *tier.FreeShippingThreshold {
+			p.tier, p.tierFreeShipping = tier, true
+		} else {
+			p.shipping = s.cfg.ShippingFee
+		}
 	}
 	p.total = merchandise + p.shipping
 	p.tax = includedTax(p.total, s.cfg.TaxRateBP)
@@ -82,6 +105,62 @@ func (s *Service) price(ctx context.Context, r *request, b *basket) (*priced, er
 		p.lines[i].tax = taxes[i]
 	}
 	return p, nil
+}
+
+// applyTierDiscount takes the tier's discount percent off the merchandise left after
+// coupons, spread over the lines in proportion to what is left of each so that the parts
+// add up exactly.
+func (p *priced) applyTierDiscount(b *loyalty.Benefits) {
+	if b == nil || b.DiscountBP <= 0 {
+		return
+	}
+	d := promotion.MulDivRound(p.subtotal-p.discount, int64(b.DiscountBP), 10000)
+	if d <= 0 {
+		return
+	}
+	weights := make([]int64, len(p.lines))
+	for i, l := range p.lines {
+		weights[i] = l.total
+	}
+	for i, part := range promotion.Prorate(d, weights) {
+		p.lines[i].discount += part
+		p.lines[i].total -= part
+	}
+	p.discount += d
+	p.tier, p.tierDiscount = b, d
+}
+
+// tierBenefitsSQL reads, in one statement, the benefits of a customer's loyalty tier: the
+// customer's, or the survivor's it was merged into; the lowest tier's for a customer
+// without an account or whose data was erased (as loyalty.BenefitsOf).
+const tierBenefitsSQL = `WITH RECURSIVE chain (id, merged_into_id, erased, depth) AS (
+		SELECT id, merged_into_id, erased_at IS NOT NULL, 0 FROM customers WHERE id = $1
+		UNION ALL
+		SELECT c.id, c.merged_into_id, c.erased_at IS NOT NULL, chain.depth + 1
+		FROM customers c JOIN chain ON c.id = chain.merged_into_id
+		WHERE NOT chain.erased AND chain.depth < 16
+	), member AS (
+		SELECT id, erased FROM chain WHERE merged_into_id IS NULL OR erased ORDER BY depth LIMIT 1
+	)
+	SELECT t.code, t.name, t.discount_bp, t.multiplier_bp, t.free_shipping_threshold FROM loyalty_tiers t
+	WHERE t.code = coalesce((SELECT a.tier FROM loyalty_accounts a JOIN member m ON m.id = a.customer_id WHERE NOT m.erased),
+		(SELECT code FROM loyalty_tiers ORDER BY min_spend LIMIT 1))`
+
+// tierBenefits returns the benefits of customerID's tier; nil when there are no tiers.
+func (s *Service) tierBenefits(ctx context.Context, customerID int64) (*loyalty.Benefits, error) {
+	stmt, err := s.prepared(ctx, tierBenefitsSQL)
+	if err != nil {
+		return nil, err
+	}
+	var b loyalty.Benefits
+	err = stmt.GetContext(ctx, &b, customerID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tier benefits of customer %d: %w", customerID, err)
+	}
+	return &b, nil
 }
 
 // includedTax is the tax included in amount at rateBP basis points of the net price:

@@ -155,7 +155,8 @@ func (s *Service) refund(ctx context.Context, in RefundInput) (RefundResult, err
 	return s.refundResult(ctx, s.db, in.ReturnID, in.IdempotencyKey, replayed)
 }
 
-// planRefund splits amount over the methods it goes back by (see Service.Refund).
+// planRefund splits amount over the methods it goes back by (see Service.Refund). Points
+// payments are not among them: their part goes back as store credit.
 func planRefund(ctx context.Context, q sqlx.QueryerContext, to RefundTo, o orderRow, amount int64) ([]part, error) {
 	if to == ToStoreCredit {
 		customerID, err := storeCreditCustomer(ctx, q, o)
@@ -173,7 +174,7 @@ func planRefund(ctx context.Context, q sqlx.QueryerContext, to RefundTo, o order
 	err := sqlx.SelectContext(ctx, q, &payments, `SELECT p.id, p.method, p.amount, p.reference, p.provider_reference,
 			coalesce((SELECT sum(f.amount) FROM refunds f WHERE f.payment_id = p.id), 0) AS refunded,
 			(SELECT e.customer_id FROM store_credit_entries e WHERE e.payment_id = p.id) AS credit_customer_id
-		FROM payments p WHERE p.order_id = $1 ORDER BY p.id DESC`, o.ID)
+		FROM payments p WHERE p.order_id = $1 AND p.method <> 'POINTS' ORDER BY p.id DESC`, o.ID)
 	if err != nil {
 		return nil, fmt.Errorf("payments to refund: %w", err)
 	}
@@ -198,7 +199,9 @@ func planRefund(ctx context.Context, q sqlx.QueryerContext, to RefundTo, o order
 		}
 	}
 	if left > 0 {
-		return nil, fmt.Errorf("order %s: payments cover %d less than the %d to refund", o.Number, left, amount)
+		// What is left was paid with loyalty points: money cannot go back to them.
+		return nil, apperr.List{apperr.Invalid("to", "%s of order %s was paid with loyalty points, which cannot be refunded "+
+			"as money: refund it as store credit", money.Format(left, o.Currency), o.Number).WithReason(ReasonNothingToRefund)}
 	}
 	return parts, nil
 }

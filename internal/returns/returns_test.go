@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"atrium/internal/apperr"
+	"atrium/internal/loyalty"
 	"atrium/internal/order"
 	"atrium/internal/returns"
 )
@@ -713,4 +714,27 @@ func TestRefundReversesPoints(t *testing.T) {
 	if reversed != -earned/2 {
 		t.Errorf("reversed %d points after returning half the goods, want %d", reversed, -earned/2)
 	}
+}
+
+// The part of an order paid with loyalty points cannot go back as money: a refund to the
+// original payments gives back the card part and says to refund the rest as store credit.
+func TestRefundOfPointsPaidOrder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	sku, _ := f.variant(t, 100000, map[string]int{"TPE-01": 5})
+	_, err := loyalty.NewService(f.db).Adjust(f.as("manager"), f.mei, 500, "welcome points for the test")
+	must(t, err)
+	d := f.sale(t, f.mei, "", line(sku, 1))
+	res, err := f.orders.RecordPayment(f.as("associate"), order.PaymentInput{OrderID: d.ID, IdempotencyKey: newKey(),
+		Method: order.Points, Points: 200})
+	must(t, err)
+	f.pay(t, d.ID, order.Card, d.Total-res.Payment.Amount)
+
+	r := f.create(t, "manager", "TPE-01", d, ret(d, 0, 1, returns.Restock))
+	_, err = f.svc.Refund(f.as("manager"), returns.RefundInput{IdempotencyKey: newKey(), ReturnID: r.ID, To: returns.ToOriginal})
+	if e := wantErr(t, err, returns.ReasonNothingToRefund, "to"); !contains(e.Message, "loyalty points") {
+		t.Errorf("message %q, want it to name the loyalty points", e.Message)
+	}
+	_, err = f.svc.Refund(f.as("manager"), returns.RefundInput{IdempotencyKey: newKey(), ReturnID: r.ID, To: returns.ToStoreCredit})
+	must(t, err)
 }

@@ -18,6 +18,7 @@ import (
 	"atrium/internal/location"
 	"atrium/internal/loyalty"
 	"atrium/internal/marketing"
+	"atrium/internal/promotion"
 )
 
 // Segments and campaigns: managers define rule-based segments of customers (with a live
@@ -39,7 +40,20 @@ const (
 	flashCampaignCreated   = "campaign-created"
 	flashCampaignStarted   = "campaign-started"
 	flashCampaignCancelled = "campaign-cancelled"
+	// The next two are followed by how many codes were issued (coupons-issued-42).
+	flashCouponsIssued          = "coupons-issued-"
+	flashCampaignCouponsStarted = "campaign-started-coupons-"
 )
+
+// flashCount reads the count from a flash key made of prefix and a number.
+func flashCount(key, prefix string) (int, bool) {
+	rest, ok := strings.CutPrefix(key, prefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	return n, err == nil && n >= 0
+}
 
 // canManageMarketing is who defines segments and sends campaigns (the services: managers;
 // admins hold every role).
@@ -459,7 +473,8 @@ func (s *server) segmentPreview(w http.ResponseWriter, r *http.Request) error {
 	return s.fragment(w, r, http.StatusOK, segmentPreviewPart(p))
 }
 
-// segmentMembers is a page of a segment's members.
+// segmentMembers is a page of a segment's members, with the form that gives each of them
+// a personal coupon.
 type segmentMembers struct {
 	Segment marketing.Segment
 	Count   int
@@ -467,10 +482,35 @@ type segmentMembers struct {
 	Page    int
 	Pages   int
 	ctx     ruleContext
+	// Coupon is the personal-coupon form as typed (CouponKey its idempotency key), with
+	// its mistakes.
+	Coupon       couponForm
+	CouponKey    string
+	CouponErrors formErrors
 }
 
 func (v segmentMembers) PageURL(page int) string {
 	return fmt.Sprintf("%s/members?page=%d", segmentURL(v.Segment.ID), page)
+}
+
+func (s *server) segmentMembersView(ctx context.Context, id int64, page int) (segmentMembers, error) {
+	v := segmentMembers{Page: 1, Coupon: couponForm{Kind: string(promotion.Percent)}, CouponKey: newIdempotencyKey()}
+	var err error
+	if v.Segment, err = s.Marketing.Segment(ctx, id); err != nil {
+		return v, err
+	}
+	if v.Count, err = s.Marketing.Count(ctx, id); err != nil {
+		return v, err
+	}
+	v.Pages = max(1, (v.Count+segmentMembersPage-1)/segmentMembersPage)
+	if page > 1 {
+		v.Page = min(page, v.Pages)
+	}
+	if v.Rows, err = s.Marketing.Members(ctx, id, marketing.Page{Limit: segmentMembersPage, Offset: (v.Page - 1) * segmentMembersPage}); err != nil {
+		return v, err
+	}
+	v.ctx, err = s.ruleContext(ctx)
+	return v, err
 }
 
 func (s *server) segmentMembers(w http.ResponseWriter, r *http.Request) error {
@@ -478,25 +518,67 @@ func (s *server) segmentMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	v := segmentMembers{Page: 1}
-	if v.Segment, err = s.Marketing.Segment(ctx, id); err != nil {
-		return err
-	}
-	if v.Count, err = s.Marketing.Count(ctx, id); err != nil {
-		return err
-	}
-	v.Pages = max(1, (v.Count+segmentMembersPage-1)/segmentMembersPage)
-	if p, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && p > 1 {
-		v.Page = min(p, v.Pages)
-	}
-	if v.Rows, err = s.Marketing.Members(ctx, id, marketing.Page{Limit: segmentMembersPage, Offset: (v.Page - 1) * segmentMembersPage}); err != nil {
-		return err
-	}
-	if v.ctx, err = s.ruleContext(ctx); err != nil {
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	v, err := s.segmentMembersView(r.Context(), id, page)
+	if err != nil {
 		return err
 	}
 	return s.page(w, r, http.StatusOK, segmentMembersPageView(v))
+}
+
+// personalCouponFields are the paths the personal-coupon forms show beside their inputs.
+var personalCouponFields = fieldSet("code", "kind", "percentBp", "amount", "minSpend", "startsAt", "endsAt")
+
+// readPersonalCouponForm reads the personal-coupon part of a form (the coupon editor's
+// names): a discount on the whole order, active, its code typed as a prefix.
+func readPersonalCouponForm(r *http.Request) couponForm {
+	f := readCouponForm(r)
+	return couponForm{Code: f.Code, Kind: f.Kind, Percent: f.Percent, Amount: f.Amount, MinSpend: f.MinSpend,
+		StartsOn: f.StartsOn, EndsOn: f.EndsOn, Scope: string(promotion.WholeOrder), Active: true}
+}
+
+// typed reports whether anything of a personal coupon was filled in (the kind is a
+// choice that always has a value).
+func (f couponForm) typed() bool {
+	for _, v := range []string{f.Code, f.Percent, f.Amount, f.MinSpend, f.StartsOn, f.EndsOn} {
+		if strings.TrimSpace(v) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// segmentCoupons gives every member of the segment a personal single-use coupon.
+func (s *server) segmentCoupons(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	key := r.PostFormValue("idempotencyKey")
+	if to, ok := s.formReplay(ctx, key); ok {
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return nil
+	}
+	f := readPersonalCouponForm(r)
+	in, err := s.couponInput(ctx, f)
+	var n int
+	if err == nil {
+		n, err = s.Marketing.IssuePersonalCoupons(ctx, id, in)
+	}
+	if err != nil {
+		return s.formFailed(w, r, err, personalCouponFields, func(fe formErrors) (templ.Component, error) {
+			v, err := s.segmentMembersView(ctx, id, 1)
+			v.Coupon, v.CouponKey, v.CouponErrors = f, key, fe
+			return segmentMembersPageView(v), err
+		})
+	}
+	to := segmentURL(id) + "/members"
+	s.formDone(ctx, key, to)
+	return s.redirect(w, r, to, flashCouponsIssued+strconv.Itoa(n))
 }
 
 // segmentCSV downloads every member of a segment (the service audits the export).
@@ -671,6 +753,12 @@ type campaignView struct {
 	// Audience is how many the segment selects now (before the start: who it would reach).
 	Audience int
 	Problem  string
+	// WithCoupon says the start form gives each recipient a personal coupon, as typed in
+	// Coupon, with its mistakes.
+	WithCoupon   bool
+	Coupon       couponForm
+	CouponErrors formErrors
+	Currency     string
 }
 
 func (s *server) campaignView(ctx context.Context, id int64) (campaignView, error) {
@@ -684,8 +772,12 @@ func (s *server) campaignView(ctx context.Context, id int64) (campaignView, erro
 		return v, err
 	}
 	v.SegmentName = sg.Name
+	v.Coupon = couponForm{Kind: string(promotion.Percent)}
 	if v.Campaign.Status == marketing.CampaignDraft {
 		if v.Audience, err = s.Marketing.Count(ctx, sg.ID); err != nil {
+			return v, err
+		}
+		if v.Currency, err = s.Catalog.Currency(ctx); err != nil {
 			return v, err
 		}
 	}
@@ -717,7 +809,7 @@ func (s *server) campaignProgress(w http.ResponseWriter, r *http.Request) error 
 	return s.fragment(w, r, http.StatusOK, campaignProgressPart(c))
 }
 
-// campaignAction starts or cancels a campaign; a refusal (already started, nobody to
+// campaignAction cancels a campaign; a refusal (already started, nobody to
 // send to) shows on the campaign's page.
 func (s *server) campaignAction(w http.ResponseWriter, r *http.Request, act func(ctx context.Context, id int64) error, flash string) error {
 	id, err := pathID(r)
@@ -747,11 +839,65 @@ func (s *server) campaignAction(w http.ResponseWriter, r *http.Request, act func
 	return s.redirect(w, r, campaignURL(id), flash)
 }
 
+// campaignStart starts a draft campaign; when the coupon part of the form is filled in
+// (or ticked), each recipient also gets a personal coupon the email carries.
 func (s *server) campaignStart(w http.ResponseWriter, r *http.Request) error {
-	return s.campaignAction(w, r, func(ctx context.Context, id int64) error {
-		_, _, err := s.Marketing.StartCampaign(ctx, id)
+	id, err := pathID(r)
+	if err != nil {
 		return err
-	}, flashCampaignStarted)
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	f := readPersonalCouponForm(r)
+	withCoupon := checked(r, "withCoupon") || f.typed()
+	if !withCoupon {
+		_, _, err = s.Marketing.StartCampaign(ctx, id)
+		if err != nil {
+			return s.campaignStartFailed(w, r, id, err, false, f)
+		}
+		return s.redirect(w, r, campaignURL(id), flashCampaignStarted)
+	}
+	in, err := s.couponInput(ctx, f)
+	var n int
+	if err == nil {
+		_, n, err = s.Marketing.StartCampaignWithCoupons(ctx, id, in)
+	}
+	if err != nil {
+		return s.campaignStartFailed(w, r, id, err, true, f)
+	}
+	return s.redirect(w, r, campaignURL(id), flashCampaignCouponsStarted+strconv.Itoa(n))
+}
+
+// campaignStartFailed shows why a campaign did not start on its page: the coupon's
+// mistakes beside its fields, the rest (already started, nobody to send to, no {{coupon}}
+// in the text) above.
+func (s *server) campaignStartFailed(w http.ResponseWriter, r *http.Request, id int64, err error, withCoupon bool, f couponForm) error {
+	errs, ok := apperr.Errors(err)
+	if !ok {
+		return err
+	}
+	for _, e := range errs {
+		if e.Code != apperr.CodeInvalid && e.Code != apperr.CodeConflict {
+			return err
+		}
+	}
+	v, verr := s.campaignView(r.Context(), id)
+	if verr != nil {
+		return verr
+	}
+	shows := func(string) bool { return false }
+	if withCoupon {
+		shows = personalCouponFields
+	}
+	fe := newFormErrors(errs, shows)
+	v.WithCoupon, v.Coupon, v.CouponErrors = withCoupon, f, fe
+	v.Problem = strings.Join(fe.General(), "; ")
+	if v.Problem == "" {
+		v.Problem = "Please correct the marked coupon fields."
+	}
+	return s.page(w, r, http.StatusUnprocessableEntity, campaignShowPage(v))
 }
 
 func (s *server) campaignCancel(w http.ResponseWriter, r *http.Request) error {

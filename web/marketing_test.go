@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -283,4 +284,159 @@ func (r *response) hasAttrOn(id, name string) bool {
 	r.t.Helper()
 	nodes := find(r.document(), func(n *html.Node) bool { return attr(n, "id") == id })
 	return len(nodes) > 0 && hasAttr(nodes[0], name)
+}
+
+// flagshipSegment is a segment of the three members who bought at TPE-01.
+func (a *marketingApp) flagshipSegment(t *testing.T) marketing.Segment {
+	t.Helper()
+	seg, err := a.deps.Marketing.CreateSegment(staffContext(t, a.app, "manager"), marketing.SegmentInput{Name: "Flagship",
+		Rules: marketing.Rules{{Kind: marketing.RuleStore, IDs: []int64{a.tpe}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seg
+}
+
+// personalCoupons returns the customers holding a personal coupon whose code starts
+// with prefix, in order.
+func (a *marketingApp) personalCoupons(t *testing.T, prefix string) []int64 {
+	t.Helper()
+	var ids []int64
+	if err := a.db.Select(&ids, `SELECT customer_id FROM coupons WHERE code LIKE $1 || '-%' AND customer_id IS NOT NULL
+		ORDER BY customer_id`, prefix); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func TestSegmentPersonalCoupons(t *testing.T) {
+	t.Parallel()
+	a := newMarketingApp(t)
+	manager := a.signedIn("manager")
+	seg := a.flagshipSegment(t)
+	members := segmentURL(seg.ID) + "/members"
+	if !manager.get(members).wantStatus(http.StatusOK).hasID("segment-coupon-form") {
+		t.Fatal("the segment page has no personal coupon form")
+	}
+	form := func(prefix, percent string) url.Values {
+		return url.Values{"idempotencyKey": {newIdempotencyKey()}, "code": {prefix}, "kind": {"PERCENT"}, "percent": {percent},
+			"minSpend": {"500"}, "startsOn": {"2026-01-01"}, "endsOn": {"2099-12-31"}}
+	}
+
+	t.Run("mistakes show beside their fields with what was typed", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, prefix, percent, path, want string
+		}{
+			{"a percentage that is not a number", "VIP", "lots", "percentBp", "enter a percentage"},
+			{"a prefix too short", "x", "10", "code", "a code prefix has 2–33"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				res := manager.post(segmentURL(seg.ID)+"/coupons", form(tc.prefix, tc.percent)).wantStatus(http.StatusUnprocessableEntity)
+				if msg := res.byID(errorID(tc.path)); !strings.Contains(msg, tc.want) {
+					t.Errorf("%s: %q, want %q", tc.path, msg, tc.want)
+				}
+				if res.values("code")[0] != tc.prefix || res.values("percent")[0] != tc.percent || res.values("minSpend")[0] != "500" {
+					t.Error("the form lost what was typed")
+				}
+			})
+		}
+		if got := a.personalCoupons(t, "VIP"); len(got) != 0 {
+			t.Errorf("a refused form issued coupons to %v", got)
+		}
+	})
+
+	f := form("vip", "10")
+	manager.post(segmentURL(seg.ID)+"/coupons", f).wantRedirect(members)
+	if got := manager.get(members).wantStatus(http.StatusOK).byID("coupons-issued"); got != "3" {
+		t.Errorf("issued %q, want a code for each of the 3 members", got)
+	}
+	want := []int64{a.keen, a.keen2, a.shy}
+	slices.Sort(want)
+	if got := a.personalCoupons(t, "VIP"); !slices.Equal(got, want) {
+		t.Errorf("personal coupons for %v, want %v", got, want)
+	}
+	var terms []struct {
+		PercentBP      int   `db:"percent_bp"`
+		MinSpend       int64 `db:"min_spend"`
+		MaxRedemptions int   `db:"max_redemptions"`
+	}
+	if err := a.db.Select(&terms, `SELECT percent_bp, min_spend, max_redemptions FROM coupons WHERE code LIKE 'VIP-%'`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range terms {
+		if c.PercentBP != 1000 || c.MinSpend != 50000 || c.MaxRedemptions != 1 {
+			t.Errorf("coupon terms %+v, want 10%% off from NT$500, used once", c)
+		}
+	}
+	t.Run("a resubmitted form issues nothing more", func(t *testing.T) {
+		manager.post(segmentURL(seg.ID)+"/coupons", f).wantRedirect(members)
+		if got := a.personalCoupons(t, "VIP"); len(got) != 3 {
+			t.Errorf("%d personal coupons after resubmitting, want 3", len(got))
+		}
+	})
+	t.Run("only managers issue coupons", func(t *testing.T) {
+		a.signedIn("associate").post(segmentURL(seg.ID)+"/coupons", form("ASSOC", "10")).wantStatus(http.StatusForbidden)
+	})
+}
+
+func TestCampaignWithCoupons(t *testing.T) {
+	t.Parallel()
+	a := newMarketingApp(t)
+	manager := a.signedIn("manager")
+	seg := a.flagshipSegment(t)
+	ctx := staffContext(t, a.app, "manager")
+	plain, err := a.deps.Marketing.CreateCampaign(ctx, marketing.CampaignInput{Name: "Plain", SegmentID: seg.ID,
+		Subject: "Hello", Body: "Dear {{name}}, come by."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gift, err := a.deps.Marketing.CreateCampaign(ctx, marketing.CampaignInput{Name: "Gift", SegmentID: seg.ID,
+		Subject: "A gift", Body: "Dear {{name}}, your code is {{coupon}}."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !manager.get(campaignURL(gift.ID)).wantStatus(http.StatusOK).hasID("campaign-coupon") {
+		t.Fatal("the draft's start form has no coupon part")
+	}
+	coupon := func(prefix, percent string) url.Values {
+		return url.Values{"withCoupon": {"1"}, "code": {prefix}, "kind": {"PERCENT"}, "percent": {percent}}
+	}
+
+	t.Run("a text without {{coupon}} is refused", func(t *testing.T) {
+		res := manager.post(campaignURL(plain.ID)+"/start", coupon("PLAIN", "15")).wantStatus(http.StatusUnprocessableEntity)
+		if msg := res.byID("campaign-problem"); !strings.Contains(msg, "does not say where the code goes") {
+			t.Errorf("problem %q", msg)
+		}
+		if res.values("code")[0] != "PLAIN" || !res.hasID("start-campaign") {
+			t.Error("the start form lost what was typed or the draft cannot be started")
+		}
+		if got := a.personalCoupons(t, "PLAIN"); len(got) != 0 {
+			t.Errorf("a refused start issued coupons to %v", got)
+		}
+	})
+	t.Run("a coupon mistake shows beside its field", func(t *testing.T) {
+		res := manager.post(campaignURL(gift.ID)+"/start", coupon("GIFT", "")).wantStatus(http.StatusUnprocessableEntity)
+		if msg := res.byID(errorID("percentBp")); !strings.Contains(msg, "enter a percentage") {
+			t.Errorf("percentBp: %q", msg)
+		}
+		manager.get(campaignURL(gift.ID)).wantContains(`id="start-campaign"`)
+	})
+
+	manager.post(campaignURL(gift.ID)+"/start", coupon("GIFT", "15")).wantRedirect(campaignURL(gift.ID))
+	page := manager.get(campaignURL(gift.ID)).wantStatus(http.StatusOK)
+	if got := page.byID("coupons-issued"); got != "2" {
+		t.Errorf("issued %q, want a code for each of the 2 recipients who consent", got)
+	}
+	want := []int64{a.keen, a.keen2}
+	slices.Sort(want)
+	if got := a.personalCoupons(t, "GIFT"); !slices.Equal(got, want) {
+		t.Errorf("personal coupons for %v, want %v", got, want)
+	}
+	var tagged int
+	if err := a.db.Get(&tagged, `SELECT count(*) FROM coupons WHERE campaign_id = $1 AND customer_id IS NOT NULL`, gift.ID); err != nil {
+		t.Fatal(err)
+	}
+	if tagged != 2 {
+		t.Errorf("%d coupons tagged with the campaign, want 2", tagged)
+	}
 }

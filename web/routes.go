@@ -99,6 +99,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /admin/segments/{id}", s.staff(canManageMarketing, s.segmentUpdate))
 	mux.Handle("GET /admin/segments/{id}/members", s.staff(canManageMarketing, s.segmentMembers))
 	mux.Handle("GET /admin/segments/{id}/members.csv", s.staff(canManageMarketing, s.segmentCSV))
+	mux.Handle("POST /admin/segments/{id}/coupons", s.staff(canManageMarketing, s.segmentCoupons))
 	mux.Handle("GET /admin/campaigns", s.staff(canManageMarketing, s.campaignList))
 	mux.Handle("GET /admin/campaigns/new", s.staff(canManageMarketing, s.campaignNew))
 	mux.Handle("POST /admin/campaigns", s.staff(canManageMarketing, s.campaignCreate))

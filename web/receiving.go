@@ -420,55 +420,19 @@ func (s *server) deliveriesExpected(ctx context.Context) ([]expectedDelivery, er
 	if a.HomeLocationID == nil {
 		return nil, nil
 	}
-	home := *a.HomeLocationID
-	var out []expectedDelivery
-	page, err := s.Purchasing.Orders(ctx, purchasing.OrderFilter{LocationID: home,
-		Statuses: []purchasing.Status{purchasing.Sent, purchasing.PartiallyReceived}, First: purchasing.MaxPage})
-	switch {
-	case apperr.CodeOf(err) == apperr.CodeForbidden:
-	case err != nil:
-		return nil, err
-	default:
-		for _, o := range page.Orders {
-			d := expectedDelivery{Name: o.Number(), From: o.SupplierName, On: o.ExpectedOn, Units: outstandingUnits(o)}
-			if canSeeReceiving(a) {
-				d.URL = receiveURL(o.ID)
-			}
-			out = append(out, d)
-		}
-	}
-	transfers, err := s.Inventory.Transfers(ctx, inventory.TransferFilter{ToLocationID: &home,
-		Statuses: []string{inventory.TransferInTransit}, First: inventory.MaxPage})
+	ds, err := s.Purchasing.DeliveriesExpected(ctx, *a.HomeLocationID, s.Inventory)
 	if err != nil {
 		return nil, err
 	}
-	if len(transfers.Transfers) > 0 {
-		ix, err := s.locationIndex(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range transfers.Transfers {
-			d := expectedDelivery{Name: "Transfer " + strconv.FormatInt(t.ID, 10), From: ix.location(t.FromLocationID).Code,
-				On: t.ExpectedArrival}
-			for _, l := range t.Lines {
-				d.Units += l.Qty
-			}
-			if canUseStock(a) {
-				d.URL = transferURL(t.ID)
-			}
-			out = append(out, d)
+	out := make([]expectedDelivery, len(ds))
+	for i, d := range ds {
+		out[i] = expectedDelivery{Name: d.Name, From: d.From, On: d.ExpectedOn, Units: d.Units}
+		switch {
+		case d.Kind == purchasing.DeliveryPurchaseOrder && canSeeReceiving(a):
+			out[i].URL = receiveURL(d.ID)
+		case d.Kind == purchasing.DeliveryTransfer && canUseStock(a):
+			out[i].URL = transferURL(d.ID)
 		}
 	}
-	slices.SortStableFunc(out, func(x, y expectedDelivery) int {
-		switch {
-		case x.On == nil && y.On == nil:
-			return 0
-		case x.On == nil:
-			return 1
-		case y.On == nil:
-			return -1
-		}
-		return x.On.Compare(*y.On)
-	})
 	return out, nil
 }

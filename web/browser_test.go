@@ -96,8 +96,8 @@ func TestBrowser(t *testing.T) {
 		do(t,
 			chromedp.Navigate(a.srv.URL+"/admin/products"),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "buyer"),
-			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			typeInto(chromedp.CSS(`input[name="login"]`), "buyer"),
+			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
 			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#product-results table`)),
 		)
@@ -109,7 +109,7 @@ func TestBrowser(t *testing.T) {
 		do(t,
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
 			chromedp.WaitNotPresent(target), // it is not on the first page
-			chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), last.Title),
+			typeInto(chromedp.CSS(`input[name="q"]`), last.Title),
 			chromedp.WaitVisible(target),
 		)
 		ctx, cancel := context.WithTimeout(browser, 30*time.Second)
@@ -205,8 +205,8 @@ func TestBrowserTransferLookup(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+"/admin/stock/transfers/new"),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "associate"),
-			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			typeInto(chromedp.CSS(`input[name="login"]`), "associate"),
+			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
 			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#line-code-0`)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
@@ -214,9 +214,9 @@ func TestBrowserTransferLookup(t *testing.T) {
 	})
 	runStep(t, "a typed SKU fills its line", func(t *testing.T) {
 		browse(t, browser,
-			chromedp.SendKeys(chromedp.CSS(`#line-code-0`), strings.ToLower(v1.SKU)+kb.Tab),
+			typeInto(chromedp.CSS(`#line-code-0`), strings.ToLower(v1.SKU)+kb.Tab),
 			chromedp.WaitVisible(chromedp.CSS(`#line-0 .line-source .available`)),
-			chromedp.SendKeys(chromedp.CSS(`#line-qty-0`), "2"),
+			typeInto(chromedp.CSS(`#line-qty-0`), "2"),
 		)
 		variant := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#line-0 .line-variant`)))
 		source := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#line-0 .line-source`)))
@@ -228,7 +228,7 @@ func TestBrowserTransferLookup(t *testing.T) {
 		browse(t, browser,
 			chromedp.Click(chromedp.CSS(`button[value="add-line"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#line-code-1`)),
-			chromedp.SendKeys(chromedp.CSS(`#line-code-1`), *v2.Barcode+kb.Enter),
+			typeInto(chromedp.CSS(`#line-code-1`), *v2.Barcode+kb.Enter),
 		)
 		ctx, cancel := context.WithTimeout(browser, 20*time.Second)
 		defer cancel()
@@ -236,7 +236,7 @@ func TestBrowserTransferLookup(t *testing.T) {
 			html := browserValue(t, browser, chromedp.Evaluate[string](`document.querySelector("#transfer-lines").outerHTML + " focus=" + (document.activeElement && document.activeElement.id)`))
 			t.Fatalf("%v\n%s\n%s", err, html, a.log.String())
 		}
-		browse(t, browser, chromedp.SendKeys(chromedp.CSS(`#line-qty-1`), "1"))
+		browse(t, browser, typeInto(chromedp.CSS(`#line-qty-1`), "1"))
 		if variant := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#line-1 .line-variant`))); !strings.Contains(variant, v2.SKU) {
 			t.Fatalf("line 2 shows %q", variant)
 		}
@@ -346,8 +346,8 @@ func TestBrowserInspectionRelease(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+inspectionURL),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "manager"),
-			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			typeInto(chromedp.CSS(`input[name="login"]`), "manager"),
+			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
 			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(row)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
@@ -358,7 +358,7 @@ func TestBrowserInspectionRelease(t *testing.T) {
 	})
 	runStep(t, "release: the row leaves the queue", func(t *testing.T) {
 		browse(t, browser,
-			chromedp.SendKeys(chromedp.CSS(row+` input[name="note"]`), "called the customer: two gifts"),
+			typeInto(chromedp.CSS(row+` input[name="note"]`), "called the customer: two gifts"),
 			chromedp.Click(chromedp.CSS(row+` button.release`)),
 			chromedp.WaitNotPresent(chromedp.CSS(row)),
 			chromedp.WaitVisible(chromedp.CSS(`#queue-status .flash`)),
@@ -378,4 +378,12 @@ func TestBrowserInspectionRelease(t *testing.T) {
 			t.Fatalf("released order is %s", got)
 		}
 	})
+}
+
+// typeInto types text into the element sel as a user would: it waits until it is
+// visible, focuses it and sends the keys. Not chromedp.SendKeys: in chromedp v0.23.0 it
+// reads the node's attributes before taking the node's lock, a data race with the DOM
+// events of HTMX changing them that -race reports.
+func typeInto[S chromedp.Selectable](sel S, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.WaitVisible(sel), chromedp.Focus(sel), chromedp.KeyEvent(text))
 }

@@ -35,12 +35,12 @@ func TestBrowserCustomerMerge(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+customersURL),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "manager"),
-			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			typeInto(chromedp.CSS(`input[name="login"]`), "manager"),
+			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
 			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#customer-count`)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
-			chromedp.SendKeys(chromedp.CSS(`#customer-query`), "0966-777-888"),
+			typeInto(chromedp.CSS(`#customer-query`), "0966-777-888"),
 			chromedp.WaitVisible(chromedp.CSS(keepRow)),
 		)
 		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
@@ -61,7 +61,7 @@ func TestBrowserCustomerMerge(t *testing.T) {
 		browse(t, browser,
 			chromedp.Click(chromedp.CSS(`a[href="`+customerMergeURL(keep.ID, 0)+`"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#merge-query`)),
-			chromedp.SendKeys(chromedp.CSS(`#merge-query`), "browser.keeper@example.com"),
+			typeInto(chromedp.CSS(`#merge-query`), "browser.keeper@example.com"),
 			chromedp.WaitVisible(chromedp.CSS(candidate)),
 			chromedp.Click(chromedp.CSS(candidate+` a`)),
 			chromedp.WaitVisible(chromedp.CSS(`#merge-preview`)),
@@ -73,7 +73,7 @@ func TestBrowserCustomerMerge(t *testing.T) {
 	})
 	runStep(t, "confirm with a reason", func(t *testing.T) {
 		browse(t, browser,
-			chromedp.SendKeys(chromedp.CSS(`#merge-form input[name="reason"]`), "same person, confirmed by phone"),
+			typeInto(chromedp.CSS(`#merge-form input[name="reason"]`), "same person, confirmed by phone"),
 			chromedp.Click(chromedp.CSS(`#merge-form button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#merges tbody tr[id^="merge-"]`)),
 		)

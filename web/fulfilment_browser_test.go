@@ -30,7 +30,7 @@ func TestBrowserScanToPack(t *testing.T) {
 		t.Helper()
 		browse(t, browser,
 			chromedp.WaitVisible(chromedp.CSS(`#scan-code`)),
-			chromedp.SendKeys(chromedp.CSS(`#scan-code`), code+kb.Enter),
+			typeInto(chromedp.CSS(`#scan-code`), code+kb.Enter),
 			then,
 		)
 	}
@@ -39,8 +39,8 @@ func TestBrowserScanToPack(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+fulfilmentURL(f.ID)),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "fulfilment"),
-			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			typeInto(chromedp.CSS(`input[name="login"]`), "fulfilment"),
+			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
 			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#scan-form`)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),

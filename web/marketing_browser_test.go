@@ -28,8 +28,8 @@ func TestBrowserSegmentEditor(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+segmentsURL+"/new"),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "manager"),
-			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			typeInto(chromedp.CSS(`input[name="login"]`), "manager"),
+			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
 			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#preview-count`)),
 		)
@@ -38,13 +38,13 @@ func TestBrowserSegmentEditor(t *testing.T) {
 		browse(t, browser,
 			chromedp.Click(chromedp.CSS(`input[name="store.on"]`)),
 			chromedp.SetAttributeValue(chromedp.CSS(`select[name="store.values"] option[value="`+strconv.FormatInt(a.tpe, 10)+`"]`), "selected", "selected"),
-			chromedp.SendKeys(chromedp.CSS(`input[name="store.days"]`), "30"),
+			typeInto(chromedp.CSS(`input[name="store.days"]`), "30"),
 			chromedp.Poll[chromedp.Void](`document.querySelector("#preview-count") && document.querySelector("#preview-count").textContent === "2"`),
 		)
 	})
 	runStep(t, "a mistake shows in place of the count", func(t *testing.T) {
 		browse(t, browser,
-			chromedp.SendKeys(chromedp.CSS(`input[name="store.days"]`), "0000"),
+			typeInto(chromedp.CSS(`input[name="store.days"]`), "0000"),
 			chromedp.WaitVisible(chromedp.CSS(`#preview-problems`)),
 		)
 	})

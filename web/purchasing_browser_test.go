@@ -45,8 +45,8 @@ func TestBrowserPurchasing(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+path),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), login),
-			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			typeInto(chromedp.CSS(`input[name="login"]`), login),
+			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
 			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(ready)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
@@ -64,9 +64,9 @@ func TestBrowserPurchasing(t *testing.T) {
 		signIn(t, "buyer", "/admin/purchasing/orders/new", `#po-line-code-0`)
 		browse(t, browser,
 			changeValue(`#po-supplier`, strconv.FormatInt(a.supplier.ID, 10)),
-			chromedp.SendKeys(chromedp.CSS(`#po-line-code-0`), "FG-100"+kb.Enter),
+			typeInto(chromedp.CSS(`#po-line-code-0`), "FG-100"+kb.Enter),
 			chromedp.WaitVisible(chromedp.CSS(`#po-line-0 .price-list`)),
-			chromedp.SendKeys(chromedp.CSS(`#po-line-qty-0`), "10"+kb.Tab),
+			typeInto(chromedp.CSS(`#po-line-qty-0`), "10"+kb.Tab),
 			chromedp.WaitVisible(chromedp.CSS(`#po-levels`)),
 			chromedp.Poll[chromedp.Void](`document.querySelector("#po-line-amount-0").textContent.includes("1,205")`),
 		)
@@ -98,7 +98,7 @@ func TestBrowserPurchasing(t *testing.T) {
 	runStep(t, "a manager rejects another order with a reason, in place", func(t *testing.T) {
 		signIn(t, "manager", purchaseOrderURL(a.submitted.ID), `#decision-form`)
 		browse(t, browser,
-			chromedp.SendKeys(chromedp.CSS(`#decision-comment`), "Ask for the spring price list first"),
+			typeInto(chromedp.CSS(`#decision-comment`), "Ask for the spring price list first"),
 			chromedp.Click(chromedp.CSS(`#reject-order`)),
 			chromedp.WaitVisible(chromedp.CSS(`#rejection`)),
 		)
@@ -114,7 +114,7 @@ func TestBrowserPurchasing(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#inbox a[href="`+purchaseOrderURL(id)+`"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#decision-form`)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
-			chromedp.SendKeys(chromedp.CSS(`#decision-comment`), "Agreed"),
+			typeInto(chromedp.CSS(`#decision-comment`), "Agreed"),
 			chromedp.Click(chromedp.CSS(`#approve-order`)),
 			chromedp.WaitNotPresent(chromedp.CSS(`#decision-form`)),
 		)
@@ -152,9 +152,9 @@ func TestBrowserPurchasing(t *testing.T) {
 			// A row for what was scanned (the prefilled row is left empty, so not recorded).
 			chromedp.Click(chromedp.CSS(`#add-receipt-row`)),
 			chromedp.WaitVisible(chromedp.CSS(`#rcv-code-1`)),
-			chromedp.SendKeys(chromedp.CSS(`#rcv-code-1`), *v.Barcode+kb.Enter),
+			typeInto(chromedp.CSS(`#rcv-code-1`), *v.Barcode+kb.Enter),
 			chromedp.Poll[chromedp.Void](`document.querySelector("#receipt-row-1 .line-variant").textContent.includes("10 outstanding")`),
-			chromedp.SendKeys(chromedp.CSS(`#rcv-accepted-1`), "10"),
+			typeInto(chromedp.CSS(`#rcv-accepted-1`), "10"),
 			chromedp.Click(chromedp.CSS(`#record-receipt`)),
 			chromedp.WaitVisible(chromedp.CSS(`#receipt-result`)),
 		)
@@ -191,8 +191,8 @@ func TestBrowserSuggestionToOrder(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+suggestionsURL),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "buyer"),
-			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+			typeInto(chromedp.CSS(`input[name="login"]`), "buyer"),
+			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
 			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#compute-suggestions`)),
 			chromedp.Click(chromedp.CSS(`#compute-suggestions`)),

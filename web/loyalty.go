@@ -150,6 +150,17 @@ type settingsView struct {
 	Errors   formErrors
 	Currency string
 	CanEdit  bool
+	// Promotions are the points promotions; Promo is the form adding one.
+	Promotions  []loyalty.Promotion
+	Promo       promotionForm
+	PromoErrors formErrors
+}
+
+// promotionForm is a points promotion as typed: a multiplier such as 2 (double points),
+// the first and last day, and the channels (none: every channel).
+type promotionForm struct {
+	Name, Multiplier, Starts, Ends string
+	Channels                       []string
 }
 
 // blankRows is how many empty rows the settings form offers to add an earn rule or a tier.
@@ -178,17 +189,65 @@ func settingsFormOf(st loyalty.Settings, currency string) settingsForm {
 }
 
 func (s *server) loyaltySettings(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	st, err := s.Loyalty.Settings(ctx)
+	v, err := s.settingsView(r.Context())
 	if err != nil {
 		return err
+	}
+	return s.page(w, r, http.StatusOK, loyaltySettingsPage(v))
+}
+
+// settingsView is the programme's settings page as saved.
+func (s *server) settingsView(ctx context.Context) (settingsView, error) {
+	st, err := s.Loyalty.Settings(ctx)
+	if err != nil {
+		return settingsView{}, err
 	}
 	currency, err := s.Catalog.Currency(ctx)
 	if err != nil {
+		return settingsView{}, err
+	}
+	promos, err := s.Loyalty.Promotions(ctx)
+	if err != nil {
+		return settingsView{}, err
+	}
+	return settingsView{Form: settingsFormOf(st, currency), Currency: currency, CanEdit: canEditLoyaltySettings(actor.From(ctx)),
+		Promotions: promos}, nil
+}
+
+// loyaltyPromotionCreate adds a points promotion: from the first day's start to the end
+// of the last day, in the company's time.
+func (s *server) loyaltyPromotionCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	v := settingsView{Form: settingsFormOf(st, currency), Currency: currency, CanEdit: canEditLoyaltySettings(actor.From(ctx))}
-	return s.page(w, r, http.StatusOK, loyaltySettingsPage(v))
+	ctx := r.Context()
+	f := promotionForm{Name: r.PostFormValue("name"), Multiplier: r.PostFormValue("multiplier"),
+		Starts: r.PostFormValue("starts"), Ends: r.PostFormValue("ends"), Channels: r.PostForm["channels"]}
+	var errs apperr.List
+	p := loyalty.Promotion{Name: f.Name, MultiplierBP: multiplierBP(&errs, "multiplierBp", f.Multiplier), Channels: f.Channels}
+	starts, ends := optDate(&errs, "startsAt", f.Starts), optDate(&errs, "endsAt", f.Ends)
+	switch {
+	case starts == nil && strings.TrimSpace(f.Starts) == "":
+		errs = append(errs, apperr.Invalid("startsAt", "enter the first day, such as 2026-12-01"))
+	case ends == nil && strings.TrimSpace(f.Ends) == "":
+		errs = append(errs, apperr.Invalid("endsAt", "enter the last day, such as 2026-12-07"))
+	}
+	err := errs.Err()
+	if err == nil {
+		p.StartsAt, p.EndsAt = *starts, ends.AddDate(0, 0, 1)
+		_, err = s.Loyalty.CreatePromotion(ctx, p)
+	}
+	if err != nil {
+		return s.formFailed(w, r, err, fieldSet("name", "multiplierBp", "startsAt", "endsAt"), func(fe formErrors) (templ.Component, error) {
+			v, err := s.settingsView(ctx)
+			if err != nil {
+				return nil, err
+			}
+			v.Promo, v.PromoErrors = f, fe
+			return loyaltySettingsPage(v), nil
+		})
+	}
+	return s.redirect(w, r, loyaltySettingsURL+"#promotions", flashPromotionCreated)
 }
 
 // readSettingsForm reads the rows the form posts as parallel lists (rule.currency,

@@ -174,3 +174,34 @@ func TestLoyaltySettings(t *testing.T) {
 		t.Fatalf("settings %+v", st)
 	}
 }
+
+// Managers add points promotions (double points in the app for a week) on the programme's
+// page; mistakes show beside their fields with what was typed.
+func TestPointsPromotions(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.signedIn("associate").post(loyaltySettingsURL+"/promotions", url.Values{"name": {"x"}}).wantStatus(http.StatusForbidden)
+	manager := a.signedIn("manager")
+	manager.get(loyaltySettingsURL).wantContains("No points promotions yet.")
+
+	res := manager.post(loyaltySettingsURL+"/promotions", url.Values{"name": {"Double points week"}, "multiplier": {"twice"},
+		"starts": {"2026-12-07"}, "ends": {"2026-12-01"}}).wantStatus(http.StatusUnprocessableEntity)
+	if msg := res.byID("error-multiplierBp"); msg == "" {
+		t.Errorf("no error beside the multiplier")
+	}
+	if v := res.values("name"); len(v) != 1 || v[0] != "Double points week" {
+		t.Errorf("name as typed %v", v)
+	}
+	res = manager.post(loyaltySettingsURL+"/promotions", url.Values{"name": {"Double points week"}, "multiplier": {"2"},
+		"starts": {"2026-12-07"}, "ends": {"2026-12-01"}}).wantStatus(http.StatusUnprocessableEntity)
+	if msg := res.byID("error-endsAt"); !strings.Contains(msg, "end after it starts") {
+		t.Errorf("dates error %q", msg)
+	}
+	manager.post(loyaltySettingsURL+"/promotions", url.Values{"name": {"Double points week"}, "multiplier": {"2"},
+		"starts": {"2026-12-01"}, "ends": {"2026-12-07"}, "channels": {"APP"}}).wantRedirect(loyaltySettingsURL + "#promotions")
+	manager.get(loyaltySettingsURL).wantContains("Points promotion added.", "Double points week", "2026-12-01", "2026-12-07", "APP")
+	var bp int
+	if err := a.db.Get(&bp, `SELECT multiplier_bp FROM loyalty_promotions WHERE name = 'Double points week'`); err != nil || bp != 20000 {
+		t.Errorf("stored multiplier %d, %v; want 20000", bp, err)
+	}
+}

@@ -111,6 +111,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /admin/feedback/follow-up", s.staff(canSeeFeedback, s.followUpList))
 	mux.Handle("POST /admin/feedback/{id}/resolve", s.staff(canSeeFeedback, s.feedbackResolve))
 	mux.Handle("POST /admin/loyalty", s.staff(canEditLoyaltySettings, s.loyaltySettingsSave))
+	mux.Handle("POST /admin/loyalty/promotions", s.staff(canEditLoyaltySettings, s.loyaltyPromotionCreate))
 
 	mux.Handle("GET /admin/stock", s.staff(canUseStock, s.stockOverview))
 	mux.Handle("GET /admin/stock/levels/{location}/{variant}", s.staff(canUseStock, s.levelShow))

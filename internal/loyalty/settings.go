@@ -265,3 +265,24 @@ func (s *Service) CreatePromotion(ctx context.Context, p Promotion) (Promotion, 
 	})
 	return p, err
 }
+
+// Promotions lists the points promotions, the latest first. Managers only.
+func (s *Service) Promotions(ctx context.Context) ([]Promotion, error) {
+	if _, err := actor.RequireStaff(ctx, actor.Manager); err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		Promotion
+		Channels pq.StringArray `db:"channels"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT id, name, multiplier_bp, starts_at, ends_at, active, channels
+		FROM loyalty_promotions ORDER BY starts_at DESC, id DESC`); err != nil {
+		return nil, fmt.Errorf("points promotions: %w", err)
+	}
+	out := make([]Promotion, len(rows))
+	for i, r := range rows {
+		out[i] = r.Promotion
+		out[i].Channels = r.Channels
+	}
+	return out, nil
+}

@@ -218,3 +218,19 @@ func formatOptFloat(f *float64) string {
 	}
 	return strconv.FormatFloat(*f, 'f', -1, 64)
 }
+
+// lineEditOp applies a line editor's button posted without JavaScript ("add-line" or
+// "remove-<i>") to lines; ok is false when the form was posted by another button.
+func lineEditOp[L any](r *http.Request, lines []L) (_ []L, ok bool) {
+	op := r.PostFormValue("op")
+	switch {
+	case op == "":
+		return lines, false
+	case op == "add-line":
+		return append(lines, *new(L)), true
+	}
+	if i, err := strconv.Atoi(strings.TrimPrefix(op, "remove-")); err == nil && i >= 0 && i < len(lines) {
+		return slices.Delete(lines, i, i+1), true
+	}
+	return lines, true
+}

@@ -450,12 +450,8 @@ func (s *server) purchaseOrderSave(w http.ResponseWriter, r *http.Request, id in
 		return purchaseOrderEditPage(e), nil
 	}
 	// Without JavaScript the line editor's buttons post here: add or remove a line.
-	if op := r.PostFormValue("op"); op != "" {
-		if op == "add-line" {
-			f.Lines = append(f.Lines, purchaseLine{})
-		} else if i, err := strconv.Atoi(strings.TrimPrefix(op, "remove-")); err == nil && i >= 0 && i < len(f.Lines) {
-			f.Lines = slices.Delete(f.Lines, i, i+1)
-		}
+	if lines, ok := lineEditOp(r, f.Lines); ok {
+		f.Lines = lines
 		c, err := editor(formErrors{})
 		if err != nil {
 			return err

@@ -44,6 +44,7 @@ import (
 	"atrium/internal/observe"
 	"atrium/internal/order"
 	"atrium/internal/password"
+	"atrium/internal/payables"
 	"atrium/internal/pgserver"
 	"atrium/internal/postgres"
 	"atrium/internal/promotion"
@@ -314,6 +315,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 				log.Error("goods feed stopped: goodsNotifications subscriptions get no updates", "err", err)
 			}
 		}()
+		// Bills entered before their goods arrived are matched again as receipts come in.
+		payablesSvc := payables.NewService(d)
+		go func() {
+			if err := payablesSvc.RematchOnReceipts(ctx, dsn, log); err != nil {
+				log.Error("payables stopped re-matching bills on receipts: re-match them from the workbench", "err", err)
+			}
+		}()
 
 		mux := http.NewServeMux()
 		mux.Handle("/graphql", graph.NewHandler(graph.Deps{
@@ -331,7 +339,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 			Customers: customerSvc, Inventory: inventorySvc, Orders: orderSvc, Coupons: promotionSvc, Returns: returnsSvc, Log: log,
 			Members: customer.NewMembers(d, loyaltySvc), Loyalty: loyaltySvc, Marketing: marketingSvc, Feedback: feedbackSvc,
 			Purchasing: purchasingSvc, Replenishment: replenishment.NewService(d, inventorySvc, purchasingSvc),
-			SecureCookie: cfg.Production || !isLoopback(cfg.Addr),
+			Payables: payablesSvc, SecureCookie: cfg.Production || !isLoopback(cfg.Addr),
 		}))
 		// Unsubscribe links in campaign emails: public, the signed token is the proof.
 		mux.Handle("/unsubscribe", web.UnsubscribeHandler(marketingSvc, log))

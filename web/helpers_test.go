@@ -27,6 +27,7 @@ import (
 	"atrium/internal/marketing"
 	"atrium/internal/order"
 	"atrium/internal/password"
+	"atrium/internal/payables"
 	"atrium/internal/promotion"
 	"atrium/internal/purchasing"
 	"atrium/internal/replenishment"
@@ -82,6 +83,7 @@ func testDeps(db *sqlx.DB) Deps {
 		Returns:       returnsSvc,
 		Purchasing:    purchasingSvc,
 		Replenishment: replenishment.NewService(db, inventorySvc, purchasingSvc),
+		Payables:      payables.NewService(db),
 	}
 }
 

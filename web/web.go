@@ -24,6 +24,7 @@ import (
 	"atrium/internal/loyalty"
 	"atrium/internal/marketing"
 	"atrium/internal/order"
+	"atrium/internal/payables"
 	"atrium/internal/promotion"
 	"atrium/internal/purchasing"
 	"atrium/internal/replenishment"
@@ -55,6 +56,8 @@ type Deps struct {
 	// Marketing is segments, campaigns and product views; Feedback the after-sales ratings.
 	Marketing *marketing.Service
 	Feedback  *feedback.Service
+	// Payables is accounts payable: supplier bills, their match, payments and reports.
+	Payables *payables.Service
 
 	Log *slog.Logger
 	// SecureCookie marks the session cookie Secure; true unless serving plain http on loopback.

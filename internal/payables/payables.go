@@ -13,7 +13,6 @@ package payables
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -147,5 +146,3 @@ func abs(n int64) int64 {
 	}
 	return n
 }
-
-var _ = fmt.Sprintf

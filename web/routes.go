@@ -186,7 +186,14 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /admin/purchasing/settings/rules/{id}", s.staff(canEditApprovalRules, s.approvalRuleUpdate))
 	mux.Handle("POST /admin/purchasing/settings/rules/{id}/remove", s.staff(canEditApprovalRules, s.approvalRuleRemove))
 
-	// Accounts payable (bills.go, workbench.go, payments.go, payables_reports.go).
+	// Accounts payable.
+	// bills.go
+
+	// workbench.go
+
+	// payments.go
+
+	// payables_reports.go
 
 	mux.Handle("GET /admin/staff", s.staff(staff.CanView, s.staffList))
 	mux.Handle("GET /admin/staff/new", s.staff(staff.CanEdit, s.staffNew))

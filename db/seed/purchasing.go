@@ -18,7 +18,8 @@ import (
 // The demo buying: five suppliers (four billing in TWD, one importer in USD, with the
 // rate), price lists covering every demo variant, and purchase orders in the states a
 // buyer meets every day: a draft, one waiting for approval, one sent to the supplier and
-// one partially received at a store.
+// one partially received at a store, and two received in full whose bills wait for the
+// accountant (see demoBills).
 
 type supplierDef struct {
 	code, name, contact, email, phone, address, currency string
@@ -84,6 +85,9 @@ func LoadBuying(ctx context.Context, d *sqlx.DB) error {
 	// Purchase orders go through the purchasing service, each in its own transaction.
 	if err := loadPurchaseOrders(ctx, d, products); err != nil {
 		return fmt.Errorf("seed purchase orders: %w", err)
+	}
+	if err := loadBills(ctx, d); err != nil {
+		return fmt.Errorf("seed bills: %w", err)
 	}
 	return nil
 }
@@ -208,6 +212,7 @@ func demoOrders(products []product) ([]demoOrder, error) {
 	beauty := skus("SKN", 2)
 	home, paper := skus("KIT", 1), skus("STN", 1)
 	snacks := skus("SNK", 2)
+	hair, women := skus("HAB", 2), skus("WAP", 2)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -222,6 +227,14 @@ func demoOrders(products []product) ([]demoOrder, error) {
 			lines: []demoLine{{snacks[0], 24}, {snacks[1], 24}}, stage: purchasing.PartiallyReceived, approvers: []string{"manager", "shufen.hsu"},
 			received: []demoReceipt{{sku: snacks[0], accepted: 22, rejected: 2, reason: "crushed boxes", lot: "AFF-2611"}},
 			receiver: "associate"},
+		// Received in full and billed (see demoBills).
+		{note: "Women's basics for the autumn window", supplier: "SUP-FORMOSA", location: warehouseCode,
+			lines: []demoLine{{women[0], 20}, {women[1], 16}}, stage: purchasing.Received, approvers: []string{"manager", "shufen.hsu"},
+			received: []demoReceipt{{sku: women[0], accepted: 20}, {sku: women[1], accepted: 16}}, receiver: "fulfilment"},
+		{note: "Hair care for the stores' shelves", supplier: "SUP-LOTUS", location: warehouseCode,
+			lines: []demoLine{{hair[0], 24}, {hair[1], 12}}, stage: purchasing.Received, approvers: []string{"manager", "shufen.hsu"},
+			received: []demoReceipt{{sku: hair[0], accepted: 24, lot: "LB-2611"}, {sku: hair[1], accepted: 12, lot: "LB-2611"}},
+			receiver: "fulfilment"},
 	}, nil
 }
 
@@ -246,21 +259,7 @@ func loadPurchaseOrders(ctx context.Context, d *sqlx.DB, products []product) err
 			lotTracked[v.sku] = p.lotTracked
 		}
 	}
-	as := func(login string) (context.Context, error) {
-		var row struct {
-			ID    int64          `db:"id"`
-			Roles pq.StringArray `db:"roles"`
-			Home  *int64         `db:"home_location_id"`
-		}
-		if err := d.GetContext(ctx, &row, `SELECT id, roles, home_location_id FROM staff WHERE login = $1`, login); err != nil {
-			return nil, fmt.Errorf("staff %s: %w", login, err)
-		}
-		a := actor.Actor{Kind: actor.Staff, ID: row.ID, HomeLocationID: row.Home, Name: login}
-		for _, r := range row.Roles {
-			a.Roles = append(a.Roles, actor.Role(r))
-		}
-		return actor.With(ctx, a), nil
-	}
+	as := func(login string) (context.Context, error) { return actingAs(ctx, d, login) }
 	buyer, err := as("buyer")
 	if err != nil {
 		return err
@@ -322,6 +321,9 @@ func loadPurchaseOrders(ctx context.Context, d *sqlx.DB, products []product) err
 		expires := time.Now().UTC().AddDate(0, 6, 0)
 		rin := purchasing.ReceiptInput{IdempotencyKey: fmt.Sprintf("seed-%s-1", po.Number()), OrderID: po.ID,
 			Note: "First delivery; the rest follows next week."}
+		if o.stage == purchasing.Received {
+			rin.Note = "Delivered complete."
+		}
 		for _, r := range o.received {
 			l := purchasing.ReceiptLineInput{Code: r.sku, Accepted: r.accepted, Rejected: r.rejected, RejectReason: r.reason}
 			if lotTracked[r.sku] {
@@ -334,4 +336,21 @@ func loadPurchaseOrders(ctx context.Context, d *sqlx.DB, products []product) err
 		}
 	}
 	return nil
+}
+
+// actingAs is ctx acting as the demo staff member login, as the back office would.
+func actingAs(ctx context.Context, d *sqlx.DB, login string) (context.Context, error) {
+	var row struct {
+		ID    int64          `db:"id"`
+		Roles pq.StringArray `db:"roles"`
+		Home  *int64         `db:"home_location_id"`
+	}
+	if err := d.GetContext(ctx, &row, `SELECT id, roles, home_location_id FROM staff WHERE login = $1`, login); err != nil {
+		return nil, fmt.Errorf("staff %s: %w", login, err)
+	}
+	a := actor.Actor{Kind: actor.Staff, ID: row.ID, HomeLocationID: row.Home, Name: login}
+	for _, r := range row.Roles {
+		a.Roles = append(a.Roles, actor.Role(r))
+	}
+	return actor.With(ctx, a), nil
 }

@@ -32,7 +32,7 @@ func load(t *testing.T) *sqlx.DB {
 
 var tables = []string{"locations", "staff", "customers", "categories", "products", "variants",
 	"stock_levels", "stock_lots", "stock_movements", "suppliers", "supplier_items", "exchange_rates",
-	"purchase_orders", "purchase_order_lines", "goods_receipts", "notifications"}
+	"purchase_orders", "purchase_order_lines", "goods_receipts", "notifications", "supplier_bills"}
 
 func counts(t *testing.T, d *sqlx.DB) map[string]int {
 	t.Helper()
@@ -370,14 +370,25 @@ func TestBuying(t *testing.T) {
 	if err := d.Select(&statuses, `SELECT status FROM purchase_orders ORDER BY id`); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"DRAFT", "SUBMITTED", "SENT", "PARTIALLY_RECEIVED"}; !slices.Equal(statuses, want) {
+	if want := []string{"DRAFT", "SUBMITTED", "SENT", "PARTIALLY_RECEIVED", "RECEIVED", "RECEIVED"}; !slices.Equal(statuses, want) {
 		t.Errorf("purchase orders %v, want %v", statuses, want)
 	}
 	var receipts int
 	if err := d.Get(&receipts, `SELECT count(*) FROM goods_receipts`); err != nil {
 		t.Fatal(err)
 	}
-	if receipts != 1 {
-		t.Errorf("%d goods receipts, want the partial one", receipts)
+	if receipts != 3 {
+		t.Errorf("%d goods receipts, want the partial one and two complete ones", receipts)
+	}
+	// The bills stand where the accountant meets them: one approved and overdue, one matched
+	// for someone else to approve, one in exception for billing more than arrived.
+	var bills []string
+	if err := d.Select(&bills, `SELECT number || ' ' || status || ' ' || array_to_string(exceptions, ',')
+		FROM supplier_bills ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"FGW-2610-118 APPROVED ", "LB-88213 MATCHED ", "AFF-INV-5521 EXCEPTION OVER_BILLED_QUANTITY,NOT_RECEIVED"}
+	if !slices.Equal(bills, want) {
+		t.Errorf("bills %q, want %q", bills, want)
 	}
 }

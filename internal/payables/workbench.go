@@ -23,10 +23,18 @@ type LineComparison struct {
 	// their credit notes) already claimed of it.
 	Received     int `db:"received" json:"received"`
 	BilledBefore int `db:"billed_before" json:"billedBefore"`
+	// Credited is the quantity of the order line that credit notes against this bill
+	// (not rejected) took back.
+	Credited int `db:"credited" json:"credited"`
 	// Expected is quantity × order price; Variance the line amount less it (minor units).
 	Expected int64 `json:"expected"`
 	Variance int64 `json:"variance"`
 }
+
+// BilledSoFar is what the match counts as billed on the order line up to this bill:
+// earlier bills, this line, less this bill's credit notes. Beyond Received it is
+// OVER_BILLED_QUANTITY.
+func (lc LineComparison) BilledSoFar() int { return lc.BilledBefore + lc.Line.Quantity - lc.Credited }
 
 // ReceiptRow is one receipt line of an order on the bill.
 type ReceiptRow struct {
@@ -49,10 +57,35 @@ type Comparison struct {
 	ExpectedTax     int64            `json:"expectedTax"`
 	TotalDifference int64            `json:"totalDifference"`
 	Settings        Settings         `json:"settings"`
+	// EnteredByName and ApprovedByName are the staff behind EnteredBy and ApprovedBy ("" for none).
+	EnteredByName  string `json:"enteredByName"`
+	ApprovedByName string `json:"approvedByName"`
+	// CreditNotes are the credit notes against the bill (without their lines), oldest first.
+	CreditNotes []Bill `json:"creditNotes"`
+	// Payments are the payments on the bill, oldest first.
+	Payments []Payment `json:"payments"`
+	// History is what was decided on the bill and its credit notes, from the audit log,
+	// oldest first.
+	History []Event `json:"history"`
+}
+
+// Event is one audited step in a bill's life: entry, acceptance, credit request,
+// rejection, approval, a payment, or a credit note against it.
+type Event struct {
+	At time.Time `db:"at" json:"at"`
+	// Action is the audit action: payables.bill_entered, payables.variance_accepted,
+	// payables.credit_requested, payables.bill_rejected, payables.bill_approved or
+	// payables.payment_recorded.
+	Action string `db:"action" json:"action"`
+	// BillID is the bill or, for its credit notes' entries, the credit note.
+	BillID int64  `db:"bill_id" json:"billId"`
+	By     string `db:"actor_name" json:"by"`
+	Reason string `db:"reason" json:"reason"`
 }
 
 // Compare returns bill id beside its orders and receipts, so an accountant sees every
-// difference the match found and why. Accountants and managers. Errors: NotFound.
+// difference the match found and why, with its credit notes, payments and history.
+// Accountants and managers. Errors: NotFound.
 func (s *Service) Compare(ctx context.Context, id int64) (Comparison, error) {
 	if _, err := actor.RequireStaff(ctx, payers...); err != nil {
 		return Comparison{}, err
@@ -77,7 +110,9 @@ func (s *Service) Compare(ctx context.Context, id int64) (Comparison, error) {
 				  coalesce((SELECT sum(CASE WHEN x.kind = 'BILL' THEN xl.quantity ELSE -xl.quantity END)
 				            FROM supplier_bill_lines xl JOIN supplier_bills x ON x.id = xl.bill_id
 				            WHERE xl.order_line_id = ol.id AND x.status <> 'REJECTED'
-				              AND coalesce(x.credits_bill_id, x.id) < $2), 0) AS billed_before
+				              AND coalesce(x.credits_bill_id, x.id) < $2), 0) AS billed_before,
+				  coalesce((SELECT sum(xl.quantity) FROM supplier_bill_lines xl JOIN supplier_bills x ON x.id = xl.bill_id
+				            WHERE xl.order_line_id = ol.id AND x.status <> 'REJECTED' AND x.credits_bill_id = $2), 0) AS credited
 				FROM purchase_order_lines ol JOIN variants v ON v.id = ol.variant_id WHERE ol.id = $1`,
 				*l.OrderLineID, b.ID); err != nil {
 				return Comparison{}, err
@@ -96,5 +131,32 @@ func (s *Service) Compare(ctx context.Context, id int64) (Comparison, error) {
 			return Comparison{}, err
 		}
 	}
+	if err := s.history(ctx, &c); err != nil {
+		return Comparison{}, err
+	}
 	return c, nil
+}
+
+// history fills in who entered and approved c's bill, its credit notes, payments and
+// audited events.
+func (s *Service) history(ctx context.Context, c *Comparison) error {
+	b := c.Bill
+	if err := s.db.QueryRowxContext(ctx, `SELECT coalesce((SELECT name FROM staff WHERE id = $1), ''),
+		coalesce((SELECT name FROM staff WHERE id = $2), '')`, b.EnteredBy, b.ApprovedBy).Scan(&c.EnteredByName, &c.ApprovedByName); err != nil {
+		return err
+	}
+	if err := s.db.SelectContext(ctx, &c.CreditNotes, `SELECT `+billColumns+billFrom+`
+		WHERE b.credits_bill_id = $1 ORDER BY b.bill_date, b.id`, b.ID); err != nil {
+		return err
+	}
+	if err := s.db.SelectContext(ctx, &c.Payments, `SELECT `+paymentColumns+` FROM supplier_payments p
+		JOIN supplier_bills b ON b.id = p.bill_id WHERE p.bill_id = $1 ORDER BY p.paid_on, p.id`, b.ID); err != nil {
+		return err
+	}
+	ids := pq.Int64Array{b.ID}
+	for _, cn := range c.CreditNotes {
+		ids = append(ids, cn.ID)
+	}
+	return s.db.SelectContext(ctx, &c.History, `SELECT at, action, entity_id AS bill_id, actor_name, reason
+		FROM audit_log WHERE entity = 'supplier_bill' AND entity_id = ANY($1) ORDER BY at, id`, ids)
 }

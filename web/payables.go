@@ -36,4 +36,14 @@ const (
 	flashBillsImported  = "bills-imported"
 	flashPaymentRunDone = "payment-run-done"
 	flashPayablesSaved  = "payables-settings-saved"
+	// The workbench's actions (workbench.go).
+	flashVarianceAccepted = "bill-variance-accepted"
+	flashCreditRequested  = "bill-credit-requested"
+	flashBillRejected     = "bill-rejected"
+	flashBillApproved     = "bill-approved"
+	flashBillRematched    = "bill-rematched"
+	flashBillPaid         = "bill-payment-recorded"
 )
+
+// flashCreditNoteEntered says a credit note was entered and the bill it reduces matched again.
+const flashCreditNoteEntered = "credit-note-entered"

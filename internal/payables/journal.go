@@ -230,24 +230,67 @@ func merge(e JournalEntry) JournalEntry {
 	return e
 }
 
-// WriteJournalCSV writes entries for an accounting package: one row per line with the
-// date, entry number (its position), source, reference, account, debit and credit in
-// major units.
-func WriteJournalCSV(w io.Writer, entries []JournalEntry) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"date", "entry", "source", "reference", "account", "account_name", "debit", "credit", "currency"}); err != nil {
-		return err
-	}
+// JournalCSVHeader names the columns of the journal export.
+var JournalCSVHeader = []string{"date", "entry", "source", "reference", "account", "account_name", "debit", "credit", "currency"}
+
+// JournalCSVRecords is the journal export for an accounting package: one record per line
+// with the date, entry number (its position), source, reference, account, debit and
+// credit in major units (empty for nothing), under JournalCSVHeader.
+func JournalCSVRecords(entries []JournalEntry) [][]string {
+	var out [][]string
 	for i, e := range entries {
 		for _, l := range e.Lines {
-			if err := cw.Write([]string{dateText(e.Date), fmt.Sprint(i + 1), e.Source, e.Reference, l.Account.Code,
-				l.Account.Name, major(l.Debit, e.Currency), major(l.Credit, e.Currency), e.Currency}); err != nil {
-				return err
-			}
+			out = append(out, []string{dateText(e.Date), fmt.Sprint(i + 1), e.Source, e.Reference, l.Account.Code,
+				l.Account.Name, major(l.Debit, e.Currency), major(l.Credit, e.Currency), e.Currency})
 		}
+	}
+	return out
+}
+
+// WriteJournalCSV writes JournalCSVHeader and JournalCSVRecords of entries as plain CSV.
+func WriteJournalCSV(w io.Writer, entries []JournalEntry) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(JournalCSVHeader); err != nil {
+		return err
+	}
+	if err := cw.WriteAll(JournalCSVRecords(entries)); err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// AccountTotal is what a period's entries debit and credit one account, minor units of
+// the company currency.
+type AccountTotal struct {
+	Account Account `json:"account"`
+	Debit   int64   `json:"debit"`
+	Credit  int64   `json:"credit"`
+}
+
+// Net is debits less credits.
+func (t AccountTotal) Net() int64 { return t.Debit - t.Credit }
+
+// JournalTotals sums entries' lines per account, in account code order: the period's
+// trial balance of the accounts payables posts to. Debits equal credits over all accounts
+// when every entry balances.
+func JournalTotals(entries []JournalEntry) []AccountTotal {
+	at := map[string]int{}
+	var out []AccountTotal
+	for _, e := range entries {
+		for _, l := range e.Lines {
+			i, ok := at[l.Account.Code]
+			if !ok {
+				i = len(out)
+				at[l.Account.Code] = i
+				out = append(out, AccountTotal{Account: l.Account})
+			}
+			out[i].Debit += l.Debit
+			out[i].Credit += l.Credit
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Account.Code < out[j].Account.Code })
+	return out
 }
 
 // major writes minor units as a plain decimal ("1050.00"), empty for 0.

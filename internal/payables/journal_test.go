@@ -64,6 +64,19 @@ func TestJournals(t *testing.T) {
 		}
 	}
 
+	t.Run("totals per account", func(t *testing.T) {
+		var debit, credit int64
+		for _, a := range payables.JournalTotals(entries) {
+			if a.Net() != want[a.Account.Code] {
+				t.Errorf("account %s nets %d, want %d", a.Account.Code, a.Net(), want[a.Account.Code])
+			}
+			debit += a.Debit
+			credit += a.Credit
+		}
+		if debit != credit || debit == 0 {
+			t.Errorf("debits %d, credits %d", debit, credit)
+		}
+	})
 	t.Run("csv", func(t *testing.T) {
 		var buf bytes.Buffer
 		must(t, payables.WriteJournalCSV(&buf, entries))
@@ -72,6 +85,9 @@ func TestJournals(t *testing.T) {
 		n := 0
 		for _, e := range entries {
 			n += len(e.Lines)
+		}
+		if len(payables.JournalCSVRecords(entries)) != n {
+			t.Errorf("%d records for %d lines", len(payables.JournalCSVRecords(entries)), n)
 		}
 		if len(rows) != n+1 || rows[0][4] != "account" || rows[1][4] != payables.AccountInventory.Code || rows[1][6] != "1000.00" {
 			t.Errorf("%v", rows)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"atrium/internal/actor"
 	"atrium/internal/apperr"
@@ -43,6 +44,10 @@ type PaymentRunInput struct {
 	DueBy time.Time
 	// SupplierID limits the run to one supplier (0: all).
 	SupplierID int64
+	// Fingerprint, when set, is the Fingerprint of the proposal the accountant confirmed:
+	// a new run that would pay anything else (a bill approved or paid since) is refused,
+	// so what is paid is what was shown.
+	Fingerprint string
 }
 
 // PaymentRun is a batch of payments made together.
@@ -53,6 +58,15 @@ type PaymentRun struct {
 	DueBy      time.Time `db:"due_by" json:"dueBy"`
 	SupplierID *int64    `db:"supplier_id" json:"supplierId"`
 	Payments   []Payment `json:"payments"`
+	// The supplier the run was limited to, who made it and when (filled in by
+	// PaymentRun and PaymentRuns).
+	SupplierName  string    `db:"supplier_name" json:"supplierName,omitempty"`
+	CreatedByName string    `db:"created_by_name" json:"createdByName,omitempty"`
+	CreatedAt     time.Time `db:"created_at" json:"createdAt"`
+	// Totals are per currency (filled in by PaymentRun and PaymentRuns); Suppliers group
+	// the payments by supplier (filled in by PaymentRun).
+	Totals    []RunTotal    `json:"totals,omitempty"`
+	Suppliers []RunSupplier `json:"suppliers,omitempty"`
 	// Replayed is true when the key had already been used: nothing was paid again.
 	Replayed bool `json:"replayed"`
 }
@@ -69,11 +83,14 @@ func (r PaymentRun) Total() map[string]int64 {
 const paymentColumns = `p.id, p.run_id, p.bill_id, b.number AS bill_number, p.supplier_id, p.currency, p.amount,
 	p.discount, p.paid_on, p.reference`
 
-// RunPayments pays in full every APPROVED or PARTIALLY_PAID bill selected by in, taking
-// the early-payment discount when PayDate is on or before the bill's discount date and
-// nothing was paid on it yet, less credit notes against it. Accountants and managers;
-// audited. Errors: Forbidden, Conflict (idempotencyKey reused with other input),
-// apperr.List (idempotencyKey, payDate, dueBy).
+// RunPayments pays in full every bill runBills selects for in: APPROVED or PARTIALLY_PAID
+// bills due by DueBy (or whose discount would expire by then), taking the early-payment
+// discount when PayDate is on or before the bill's discount date and nothing was paid on
+// it yet, less credit notes against it. ProposePaymentRun shows the same selection
+// beforehand. Two calls with the same key at once make one run. Accountants and
+// managers; audited. Errors: Forbidden, Conflict (idempotencyKey reused with other input;
+// reason PROPOSAL_CHANGED when in.Fingerprint no longer matches), apperr.List
+// (idempotencyKey, payDate, dueBy, supplierId).
 func (s *Service) RunPayments(ctx context.Context, in PaymentRunInput) (PaymentRun, error) {
 	a, err := actor.RequireStaff(ctx, payers...)
 	if err != nil {
@@ -84,19 +101,15 @@ func (s *Service) RunPayments(ctx context.Context, in PaymentRunInput) (PaymentR
 	if in.IdempotencyKey == "" || len(in.IdempotencyKey) > 100 {
 		errs = append(errs, apperr.Invalid("idempotencyKey", "generate a key of 1 to 100 characters once per run and send it again on retry"))
 	}
-	if in.PayDate.IsZero() {
-		errs = append(errs, apperr.Invalid("payDate", "enter the date the payments are made"))
-	}
-	if in.DueBy.IsZero() {
-		errs = append(errs, apperr.Invalid("dueBy", "enter the date up to which due bills are paid"))
-	}
+	errs = append(errs, runDateErrors(in)...)
 	if len(errs) > 0 {
 		return PaymentRun{}, errs
 	}
 	payDate, dueBy := day(in.PayDate), day(in.DueBy)
 	var run PaymentRun
-	err = postgres.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &run, `SELECT id, idempotency_key, pay_date, due_by, supplier_id FROM payment_runs
+	try := func(tx *sqlx.Tx) error {
+		run = PaymentRun{}
+		err := tx.GetContext(ctx, &run, `SELECT id, idempotency_key, pay_date, due_by, supplier_id, created_at FROM payment_runs
 			WHERE idempotency_key = $1`, in.IdempotencyKey)
 		if err == nil {
 			sameSup := (run.SupplierID == nil && in.SupplierID == 0) || (run.SupplierID != nil && *run.SupplierID == in.SupplierID)
@@ -109,34 +122,29 @@ func (s *Service) RunPayments(ctx context.Context, in PaymentRunInput) (PaymentR
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		// A retry of a run made yesterday is answered above; a new run must not pay in
+		// the past, nor for a supplier that does not exist.
+		if errs := s.newRunErrors(ctx, tx, in); len(errs) > 0 {
+			return errs
+		}
 		var by *int64
 		if a.ID != 0 {
 			by = &a.ID
 		}
 		if err := tx.GetContext(ctx, &run, `INSERT INTO payment_runs (idempotency_key, pay_date, due_by, supplier_id, created_by)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id, idempotency_key, pay_date, due_by, supplier_id`,
+			VALUES ($1, $2, $3, $4, $5) RETURNING id, idempotency_key, pay_date, due_by, supplier_id, created_at`,
 			in.IdempotencyKey, dateText(payDate), dateText(dueBy), nullID(in.SupplierID), by); err != nil {
 			return err
 		}
-		var ids []int64
-		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM supplier_bills
-			WHERE kind = 'BILL' AND status IN ('APPROVED', 'PARTIALLY_PAID') AND ($1 = 0 OR supplier_id = $1)
-			  AND (due_on <= $2 OR (discount_on IS NOT NULL AND discount_on <= $2 AND discount_on >= $3))
-			ORDER BY due_on, id FOR UPDATE`, in.SupplierID, dateText(dueBy), dateText(payDate)); err != nil {
+		items, err := runBills(ctx, tx, in, true)
+		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			b, err := loadBill(ctx, tx, id, false)
-			if err != nil {
-				return err
-			}
-			open := b.Open()
-			var discount int64
-			if b.Paid == 0 && b.DiscountOn != nil && !payDate.After(*b.DiscountOn) {
-				// The discount is on what is owed after credit notes.
-				discount = min(open, b.DiscountAmount*(b.Total-b.Credited)/max(1, b.Total))
-			}
-			p, err := pay(ctx, tx, b, &run.ID, open-discount, discount, payDate, fmt.Sprintf("RUN-%d", run.ID), by)
+		if in.Fingerprint != "" && fingerprint(items) != in.Fingerprint {
+			return apperr.Conflict("", "the bills to pay changed since the preview (a bill was approved, paid or credited meanwhile): check the new preview and confirm again").WithReason("PROPOSAL_CHANGED")
+		}
+		for _, it := range items {
+			p, err := pay(ctx, tx, it.Bill, &run.ID, it.Amount, it.Discount, payDate, fmt.Sprintf("RUN-%d", run.ID), by)
 			if err != nil {
 				return err
 			}
@@ -145,8 +153,108 @@ func (s *Service) RunPayments(ctx context.Context, in PaymentRunInput) (PaymentR
 			}
 		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "payables.payment_run", Entity: "payment_run", EntityID: run.ID, After: run})
-	})
+	}
+	err = postgres.InTx(ctx, s.db, try)
+	if postgres.IsUniqueViolation(err, "payment_runs_idempotency_key_key") {
+		// The same run posted twice at once (a double click): the other one committed
+		// first, and this one now answers with it.
+		err = postgres.InTx(ctx, s.db, try)
+	}
 	return run, err
+}
+
+// runDateErrors are the errors of a run's or proposal's dates that need no database.
+func runDateErrors(in PaymentRunInput) apperr.List {
+	var errs apperr.List
+	if in.PayDate.IsZero() {
+		errs = append(errs, apperr.Invalid("payDate", "enter the date the payments are made"))
+	}
+	if in.DueBy.IsZero() {
+		errs = append(errs, apperr.Invalid("dueBy", "enter the date up to which due bills are paid"))
+	}
+	if in.SupplierID < 0 {
+		errs = append(errs, apperr.Invalid("supplierId", "choose a supplier, or none to pay every supplier"))
+	}
+	return errs
+}
+
+// newRunErrors are the errors of a new run's input: a pay date in the past (a day of
+// slack for time zones), which would take discounts that have expired by the time the
+// money leaves, and a supplier that does not exist.
+func (s *Service) newRunErrors(ctx context.Context, q sqlx.QueryerContext, in PaymentRunInput) apperr.List {
+	var errs apperr.List
+	if today := day(s.now().UTC()); day(in.PayDate).Before(today.AddDate(0, 0, -1)) {
+		errs = append(errs, apperr.Invalid("payDate", "the pay date %s is in the past: a payment run pays today or later (a payment already made is recorded on its bill)", dateText(in.PayDate)))
+	}
+	if in.SupplierID > 0 {
+		var one int
+		if err := sqlx.GetContext(ctx, q, &one, `SELECT 1 FROM suppliers WHERE id = $1`, in.SupplierID); err != nil {
+			errs = append(errs, apperr.Invalid("supplierId", "choose an existing supplier (no supplier with id %d), or none to pay every supplier", in.SupplierID))
+		}
+	}
+	return errs
+}
+
+// ProposedPayment is what a payment run pays on one bill: Amount, with Discount taken,
+// settles Open.
+type ProposedPayment struct {
+	Bill     Bill  `json:"bill"`
+	Open     int64 `json:"open"`
+	Discount int64 `json:"discount"`
+	Amount   int64 `json:"amount"`
+}
+
+// runSelection is the bills a run with input $1 (supplier, 0 for all), $2 (due by) and $3
+// (pay date) looks at, whatever their status: due by then, or with a discount that would
+// expire by then and is still to be had on the pay date.
+const runSelection = `b.kind = 'BILL' AND ($1 = 0 OR b.supplier_id = $1)
+	AND (b.due_on <= $2 OR (b.discount_on IS NOT NULL AND b.discount_on <= $2 AND b.discount_on >= $3))`
+
+// payableStatuses are the statuses of the bills a run pays: approved, unpaid or paid in
+// part. Nothing else is paid, however due.
+const payableStatuses = `b.status IN ('APPROVED', 'PARTIALLY_PAID')`
+
+// runBills decides what a payment run for in pays: each approved or partly paid bill
+// runSelection finds, in due order, with the amount and discount runPayment gives it.
+// RunPayments locks the bills (lock) before reading them; ProposePaymentRun reads them as
+// they are. Amount is 0 for a bill with nothing left open.
+func runBills(ctx context.Context, q sqlx.QueryerContext, in PaymentRunInput, lock bool) ([]ProposedPayment, error) {
+	payDate, dueBy := day(in.PayDate), day(in.DueBy)
+	args := []any{in.SupplierID, dateText(dueBy), dateText(payDate)}
+	where := runSelection + ` AND ` + payableStatuses
+	if lock {
+		// Lock first and read after: the read then sees every payment committed before
+		// the lock was granted, and only the locked bills.
+		var ids pq.Int64Array
+		if err := sqlx.SelectContext(ctx, q, &ids, `SELECT b.id FROM supplier_bills b WHERE `+where+`
+			ORDER BY b.due_on, b.id FOR UPDATE`, args...); err != nil {
+			return nil, err
+		}
+		where += ` AND b.id = ANY($4)`
+		args = append(args, ids)
+	}
+	var bills []Bill
+	if err := sqlx.SelectContext(ctx, q, &bills, `SELECT `+billColumns+billFrom+` WHERE `+where+`
+		ORDER BY b.due_on, b.id`, args...); err != nil {
+		return nil, err
+	}
+	out := make([]ProposedPayment, len(bills))
+	for i, b := range bills {
+		amount, discount := runPayment(b, payDate)
+		out[i] = ProposedPayment{Bill: b, Open: b.Open(), Discount: discount, Amount: amount}
+	}
+	return out, nil
+}
+
+// runPayment is what a run paying on payDate pays on bill b: all that is open, less the
+// early-payment discount when payDate is on or before b's discount date and nothing was
+// paid on it yet. The discount is on what is owed after credit notes.
+func runPayment(b Bill, payDate time.Time) (amount, discount int64) {
+	open := b.Open()
+	if b.Paid == 0 && b.DiscountOn != nil && !payDate.After(*b.DiscountOn) {
+		discount = min(open, b.DiscountAmount*(b.Total-b.Credited)/max(1, b.Total))
+	}
+	return open - discount, discount
 }
 
 // pay records a payment of amount with discount on bill b and sets its status. Nothing is
@@ -232,8 +340,12 @@ type LedgerEntry struct {
 	Kind      string    `db:"kind" json:"kind"` // BILL, CREDIT_NOTE, PAYMENT, DISCOUNT
 	Reference string    `db:"reference" json:"reference"`
 	BillID    int64     `db:"bill_id" json:"billId"`
-	Amount    int64     `db:"amount" json:"amount"`
-	Balance   int64     `json:"balance"`
+	// BillNumber is the bill (or credit note) the entry is about; RunID the payment
+	// run a payment or discount was made in.
+	BillNumber string `db:"bill_number" json:"billNumber"`
+	RunID      *int64 `db:"run_id" json:"runId"`
+	Amount     int64  `db:"amount" json:"amount"`
+	Balance    int64  `json:"balance"`
 }
 
 // Ledger is a supplier's account: bills − credit notes − payments − discounts taken, in
@@ -256,15 +368,16 @@ func (s *Service) SupplierLedger(ctx context.Context, supplierID int64) (Ledger,
 		return Ledger{}, postgres.NotFound(err, "no supplier with id %d", supplierID)
 	}
 	if err := s.db.SelectContext(ctx, &l.Entries, `
-		SELECT on_date, kind, reference, bill_id, amount FROM (
-		  SELECT bill_date AS on_date, kind, number AS reference, id AS bill_id,
-		         CASE WHEN kind = 'BILL' THEN total ELSE -total END AS amount, 0 AS o, id AS k
+		SELECT on_date, kind, reference, bill_id, bill_number, run_id, amount FROM (
+		  SELECT bill_date AS on_date, kind, number AS reference, id AS bill_id, number AS bill_number,
+		         NULL::bigint AS run_id, CASE WHEN kind = 'BILL' THEN total ELSE -total END AS amount, 0 AS o, id AS k
 		  FROM supplier_bills WHERE supplier_id = $1 AND status <> 'REJECTED'
 		  UNION ALL
-		  SELECT p.paid_on, 'PAYMENT', coalesce(nullif(p.reference, ''), b.number), p.bill_id, -p.amount, 1, p.id
+		  SELECT p.paid_on, 'PAYMENT', coalesce(nullif(p.reference, ''), b.number), p.bill_id, b.number, p.run_id,
+		         -p.amount, 1, p.id
 		  FROM supplier_payments p JOIN supplier_bills b ON b.id = p.bill_id WHERE p.supplier_id = $1
 		  UNION ALL
-		  SELECT p.paid_on, 'DISCOUNT', b.number, p.bill_id, -p.discount, 2, p.id
+		  SELECT p.paid_on, 'DISCOUNT', b.number, p.bill_id, b.number, p.run_id, -p.discount, 2, p.id
 		  FROM supplier_payments p JOIN supplier_bills b ON b.id = p.bill_id WHERE p.supplier_id = $1 AND p.discount > 0
 		) x ORDER BY on_date, o, k`, supplierID); err != nil {
 		return Ledger{}, err

@@ -2,6 +2,7 @@ package payables
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -56,12 +57,37 @@ func (s *Service) Aging(ctx context.Context, asOf time.Time) ([]AgingRow, error)
 	return rows, err
 }
 
+// AgingTotals sums aging rows per currency, in currency order: amounts in different
+// currencies are never added together. The totals' supplier fields are empty.
+func AgingTotals(rows []AgingRow) []AgingRow {
+	at := map[string]int{}
+	var out []AgingRow
+	for _, r := range rows {
+		i, ok := at[r.Currency]
+		if !ok {
+			i = len(out)
+			at[r.Currency] = i
+			out = append(out, AgingRow{Currency: r.Currency})
+		}
+		t := &out[i]
+		t.Current += r.Current
+		t.Days1To30 += r.Days1To30
+		t.Days31To60 += r.Days31To60
+		t.Days61To90 += r.Days61To90
+		t.Over90 += r.Over90
+		t.Total += r.Total
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Currency < out[j].Currency })
+	return out
+}
+
 // GRNIRow is goods received on a purchase order line and not yet billed.
 type GRNIRow struct {
 	OrderID      int64           `db:"order_id" json:"orderId"`
 	OrderLineID  int64           `db:"order_line_id" json:"orderLineId"`
 	SupplierID   int64           `db:"supplier_id" json:"supplierId"`
 	SupplierCode string          `db:"supplier_code" json:"supplierCode"`
+	SupplierName string          `db:"supplier_name" json:"supplierName"`
 	SKU          string          `db:"sku" json:"sku"`
 	Currency     string          `db:"currency" json:"currency"`
 	UnitCost     decimal.Decimal `db:"unit_cost" json:"unitCost"`
@@ -96,7 +122,8 @@ func (s *Service) GRNI(ctx context.Context, asOf time.Time) ([]GRNIRow, error) {
 		  SELECT l.order_line_id, sum(CASE WHEN b.kind = 'BILL' THEN l.quantity ELSE -l.quantity END) AS billed
 		  FROM supplier_bill_lines l JOIN supplier_bills b ON b.id = l.bill_id
 		  WHERE l.order_line_id IS NOT NULL AND b.status <> 'REJECTED' AND b.bill_date <= $1 GROUP BY 1)
-		SELECT o.id AS order_id, ol.id AS order_line_id, o.supplier_id, su.code AS supplier_code, v.sku, o.currency,
+		SELECT o.id AS order_id, ol.id AS order_line_id, o.supplier_id, su.code AS supplier_code,
+		       su.name AS supplier_name, v.sku, o.currency,
 		       ol.unit_cost, `+rateSQL("o")+` AS exchange_rate, r.received, coalesce(bl.billed, 0) AS billed,
 		       r.received - coalesce(bl.billed, 0) AS unbilled
 		FROM r JOIN purchase_order_lines ol ON ol.id = r.order_line_id
@@ -113,6 +140,15 @@ func (s *Service) GRNI(ctx context.Context, asOf time.Time) ([]GRNIRow, error) {
 		r.CompanyAmount = convert(r.Amount, r.Currency, r.ExchangeRate, company)
 	}
 	return rows, nil
+}
+
+// GRNITotal is what rows are worth in the company currency (each at its order's rate).
+func GRNITotal(rows []GRNIRow) int64 {
+	var n int64
+	for _, r := range rows {
+		n += r.CompanyAmount
+	}
+	return n
 }
 
 // convert turns minor units of from into minor units of to at rate (major units of to per
@@ -147,8 +183,7 @@ func (s *Service) CashForecast(ctx context.Context, from time.Time, weeks int) (
 	if weeks < 1 || weeks > 52 {
 		return nil, apperr.List{apperr.Invalid("weeks", "forecast 1 to 52 weeks")}
 	}
-	first := day(from)
-	first = first.AddDate(0, 0, -((int(first.Weekday()) + 6) % 7)) // back to Monday
+	first := WeekOf(from)
 	var rows []ForecastWeek
 	err := s.db.SelectContext(ctx, &rows, `
 		WITH open AS (
@@ -169,3 +204,32 @@ func (s *Service) CashForecast(ctx context.Context, from time.Time, weeks int) (
 		GROUP BY 1, 2 ORDER BY 1, 2`, dateText(day(from)), dateText(first), weeks)
 	return rows, err
 }
+
+// WeekOf is the Monday starting the week of day t: the first week CashForecast reports
+// from t.
+func WeekOf(t time.Time) time.Time {
+	d := day(t)
+	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+}
+
+// ForecastTotals sums forecast weeks per currency, in currency order (Start is zero):
+// what the forecast period needs in each currency.
+func ForecastTotals(weeks []ForecastWeek) []ForecastWeek {
+	at := map[string]int{}
+	var out []ForecastWeek
+	for _, w := range weeks {
+		i, ok := at[w.Currency]
+		if !ok {
+			i = len(out)
+			at[w.Currency] = i
+			out = append(out, ForecastWeek{Currency: w.Currency})
+		}
+		out[i].Approved += w.Approved
+		out[i].Pending += w.Pending
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Currency < out[j].Currency })
+	return out
+}
+
+// Total is what falls due in the week, approved or not.
+func (w ForecastWeek) Total() int64 { return w.Approved + w.Pending }

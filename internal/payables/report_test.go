@@ -70,11 +70,20 @@ func TestGRNI(t *testing.T) {
 				t.Fatalf("line missing from %+v", rows)
 			}
 			if r.Received != tt.received || r.Billed != tt.billed || r.Unbilled != tt.unbilled || r.Amount != tt.amount ||
-				r.CompanyAmount != tt.amount {
+				r.CompanyAmount != tt.amount || r.SupplierName != "Formosa Garments" {
 				t.Errorf("%+v", r)
 			}
 		})
 	}
+	t.Run("total in the company currency", func(t *testing.T) {
+		var want int64
+		for _, r := range rows {
+			want += r.CompanyAmount
+		}
+		if got := payables.GRNITotal(rows); got != want || got < 300_00 {
+			t.Errorf("total %d, want %d", got, want)
+		}
+	})
 	t.Run("fully billed lines drop out", func(t *testing.T) {
 		_, err := f.svc.EnterBill(f.as("accountant"), f.bill(0, bl(lineOf(t, o, b), 8, "12.5")))
 		must(t, err)
@@ -115,4 +124,66 @@ func TestCashForecast(t *testing.T) {
 	}
 	_, err = f.svc.CashForecast(f.as("accountant"), from, 0)
 	wantErr(t, err, "INVALID", "weeks")
+}
+
+func TestAgingTotals(t *testing.T) {
+	rows := []payables.AgingRow{
+		{SupplierCode: "A", Currency: "TWD", Current: 100, Days1To30: 10, Over90: 1, Total: 111},
+		{SupplierCode: "B", Currency: "USD", Current: 5, Days61To90: 7, Total: 12},
+		{SupplierCode: "C", Currency: "TWD", Days31To60: 20, Days61To90: 2, Total: 22},
+	}
+	got := payables.AgingTotals(rows)
+	want := []payables.AgingRow{
+		{Currency: "TWD", Current: 100, Days1To30: 10, Days31To60: 20, Days61To90: 2, Over90: 1, Total: 133},
+		{Currency: "USD", Current: 5, Days61To90: 7, Total: 12},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v", got)
+	}
+	for i := range want {
+		t.Run(want[i].Currency, func(t *testing.T) {
+			if got[i] != want[i] {
+				t.Errorf("got  %+v\nwant %+v", got[i], want[i])
+			}
+		})
+	}
+	if len(payables.AgingTotals(nil)) != 0 {
+		t.Error("totals of nothing")
+	}
+}
+
+func TestForecastTotals(t *testing.T) {
+	mon := time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
+	weeks := []payables.ForecastWeek{
+		{Start: mon, Currency: "USD", Approved: 3},
+		{Start: mon, Currency: "TWD", Approved: 100, Pending: 50},
+		{Start: mon.AddDate(0, 0, 7), Currency: "TWD", Pending: 25},
+	}
+	got := payables.ForecastTotals(weeks)
+	want := []payables.ForecastWeek{{Currency: "TWD", Approved: 100, Pending: 75}, {Currency: "USD", Approved: 3}}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if got[0].Total() != 175 {
+		t.Errorf("total %d", got[0].Total())
+	}
+}
+
+func TestWeekOf(t *testing.T) {
+	tests := []struct {
+		name string
+		day  time.Time
+		want string
+	}{
+		{"a monday is its own week", time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC), "2026-11-16"},
+		{"a sunday belongs to the week before", time.Date(2026, 11, 22, 23, 0, 0, 0, time.UTC), "2026-11-16"},
+		{"a wednesday across a month", time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC), "2026-11-30"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := payables.WeekOf(tt.day).Format(time.DateOnly); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
 }

@@ -157,6 +157,9 @@ func (s *Service) history(ctx context.Context, c *Comparison) error {
 	for _, cn := range c.CreditNotes {
 		ids = append(ids, cn.ID)
 	}
-	return s.db.SelectContext(ctx, &c.History, `SELECT at, action, entity_id AS bill_id, actor_name, reason
-		FROM audit_log WHERE entity = 'supplier_bill' AND entity_id = ANY($1) ORDER BY at, id`, ids)
+	// The staff member's name, not the login the audit log keeps, where there is one.
+	return s.db.SelectContext(ctx, &c.History, `SELECT a.at, a.action, a.entity_id AS bill_id,
+		coalesce(st.name, a.actor_name) AS actor_name, a.reason
+		FROM audit_log a LEFT JOIN staff st ON st.id = a.actor_id AND a.actor_kind = 'STAFF'
+		WHERE a.entity = 'supplier_bill' AND a.entity_id = ANY($1) ORDER BY a.at, a.id`, ids)
 }

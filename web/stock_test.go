@@ -478,7 +478,16 @@ func TestMovementHistory(t *testing.T) {
 		}
 	})
 	t.Run("by day", func(t *testing.T) {
-		today := formatDay(context.Background(), time.Now())
+		// Today as the manager sees it: in the time zone of their home store.
+		store, err := a.deps.Locations.ByCode(system(), "TPE-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		zone, err := time.LoadLocation(store.TimeZone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		today := time.Now().In(zone).Format(time.DateOnly)
 		if rows := c.get(base + "&from=" + today + "&to=" + today).rows("movement-results"); len(rows) == 0 {
 			t.Fatal("nothing moved today")
 		}

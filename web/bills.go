@@ -277,67 +277,6 @@ func (s *server) billListCSV(w http.ResponseWriter, r *http.Request) error {
 	return writeCSV(w, name, billCSVColumns, out)
 }
 
-// billReasonText says an exception reason in plain words.
-func billReasonText(reason string) string {
-	switch payables.Reason(reason) {
-	case payables.OverBilledQuantity:
-		return "billed more than was received"
-	case payables.PriceVariance:
-		return "price differs from the order"
-	case payables.NotReceived:
-		return "goods not received yet"
-	case payables.NoOrderLine:
-		return "line not on a purchase order"
-	case payables.TotalMismatch:
-		return "total is not the lines plus tax"
-	case payables.TaxMismatch:
-		return "tax differs from the expected rate"
-	}
-	return strings.ToLower(strings.ReplaceAll(reason, "_", " "))
-}
-
-// billStatusText names where a bill stands; a credit note has no status of its own.
-func billStatusText(b payables.Bill) string {
-	if b.Kind == payables.KindCreditNote {
-		return "Credit note"
-	}
-	switch b.Status {
-	case payables.Matched:
-		return "Matched"
-	case payables.Exception:
-		return "Exception"
-	case payables.Accepted:
-		return "Differences accepted"
-	case payables.CreditRequested:
-		return "Credit note requested"
-	case payables.Rejected:
-		return "Rejected"
-	case payables.Approved:
-		return "Approved for payment"
-	case payables.PartiallyPaid:
-		return "Partly paid"
-	case payables.Paid:
-		return "Paid"
-	}
-	return string(b.Status)
-}
-
-// billBadgeClass styles a bill's status as the workbench does (badge-bill-exception); a
-// credit note has its own.
-func billBadgeClass(b payables.Bill) string {
-	if b.Kind == payables.KindCreditNote {
-		return "badge badge-bill-credit-note"
-	}
-	return "badge badge-bill-" + strings.ToLower(strings.ReplaceAll(string(b.Status), "_", "-"))
-}
-
-func billKindText(k payables.Kind) string {
-	if k == payables.KindCreditNote {
-		return "Credit note"
-	}
-	return "Bill"
-}
-
 // Bill entry.
 
 // billForm is the entry form as typed: posted, or in the query string when the form is

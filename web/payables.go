@@ -2,8 +2,10 @@ package web
 
 import (
 	"strconv"
+	"strings"
 
 	"atrium/internal/actor"
+	"atrium/internal/payables"
 )
 
 // Accounts payable pages: the bills and their reconciliation workbench (bills.go,
@@ -47,3 +49,75 @@ const (
 
 // flashCreditNoteEntered says a credit note was entered and the bill it reduces matched again.
 const flashCreditNoteEntered = "credit-note-entered"
+
+// Bills in words, the same on every payables page.
+
+// billReasonText says an exception reason in plain words.
+func billReasonText(reason string) string {
+	switch payables.Reason(reason) {
+	case payables.OverBilledQuantity:
+		return "billed more than was received"
+	case payables.PriceVariance:
+		return "price differs from the order"
+	case payables.NotReceived:
+		return "goods not received yet"
+	case payables.NoOrderLine:
+		return "line not on a purchase order"
+	case payables.TotalMismatch:
+		return "total is not the lines plus tax"
+	case payables.TaxMismatch:
+		return "tax differs from the expected rate"
+	}
+	return strings.ToLower(strings.ReplaceAll(reason, "_", " "))
+}
+
+// billStatusText names where a bill stands; a credit note has no status of its own.
+func billStatusText(b payables.Bill) string {
+	if b.Kind == payables.KindCreditNote {
+		return "Credit note"
+	}
+	switch b.Status {
+	case payables.Matched:
+		return "Matched"
+	case payables.Exception:
+		return "Exception"
+	case payables.Accepted:
+		return "Differences accepted"
+	case payables.CreditRequested:
+		return "Credit note requested"
+	case payables.Rejected:
+		return "Rejected"
+	case payables.Approved:
+		return "Approved for payment"
+	case payables.PartiallyPaid:
+		return "Partly paid"
+	case payables.Paid:
+		return "Paid"
+	}
+	return string(b.Status)
+}
+
+// billBadgeClass styles a bill's status (badge-bill-exception); a credit note has its own.
+func billBadgeClass(b payables.Bill) string {
+	if b.Kind == payables.KindCreditNote {
+		return "badge badge-bill-credit-note"
+	}
+	return "badge badge-bill-" + strings.ToLower(strings.ReplaceAll(string(b.Status), "_", "-"))
+}
+
+func billKindText(k payables.Kind) string {
+	if k == payables.KindCreditNote {
+		return "Credit note"
+	}
+	return "Bill"
+}
+
+// billReasonsText says what a bill's match found, in words: "goods not received yet,
+// price differs from the order".
+func billReasonsText(reasons []string) string {
+	words := make([]string, len(reasons))
+	for i, r := range reasons {
+		words[i] = billReasonText(r)
+	}
+	return strings.Join(words, ", ")
+}

@@ -318,31 +318,6 @@ func runBillCount(ts []payables.RunTotal) int {
 	return n
 }
 
-// paymentReasonNames says what a bill's match found, in words: "not received yet, price
-// differs from the order".
-func paymentReasonNames(reasons []string) string {
-	names := make([]string, len(reasons))
-	for i, r := range reasons {
-		switch payables.Reason(r) {
-		case payables.OverBilledQuantity:
-			names[i] = "more billed than received"
-		case payables.PriceVariance:
-			names[i] = "price differs from the order"
-		case payables.NotReceived:
-			names[i] = "not received yet"
-		case payables.NoOrderLine:
-			names[i] = "a line is on no order"
-		case payables.TotalMismatch:
-			names[i] = "total is not subtotal plus tax"
-		case payables.TaxMismatch:
-			names[i] = "tax differs from the expected rate"
-		default:
-			names[i] = strings.ToLower(strings.ReplaceAll(r, "_", " "))
-		}
-	}
-	return strings.Join(names, ", ")
-}
-
 // paymentBillCount is "1 bill", "12 bills".
 func paymentBillCount(n int) string {
 	if n == 1 {

@@ -196,31 +196,13 @@ func (s *server) purchaseApprovals(w http.ResponseWriter, r *http.Request) error
 type purchaseOrderView struct {
 	purchasing.Detail
 	CanEdit, CanDecide, CanSend, CanCancel, CanClose, CanReceive bool
-	// Failed is the action whose form shows Errors, with what was typed into it in Typed.
-	Failed string
-	Errors formErrors
-	Typed  url.Values
+	// failedForm is the action whose form shows errors and what was typed.
+	failedForm
 	// Notice says what the last action did, when it was done in place (HTMX).
 	Notice string
 	// Arrived is the stock at the receiving location of the variants of a receipt just
 	// recorded (nil otherwise).
 	Arrived *receiptStock
-}
-
-// typed is what was typed into the failed action's field name.
-func (v purchaseOrderView) typed(action, name string) string {
-	if v.Failed != action {
-		return ""
-	}
-	return v.Typed.Get(name)
-}
-
-// errorsFor are the errors to show in the form of action.
-func (v purchaseOrderView) errorsFor(action string) formErrors {
-	if v.Failed != action {
-		return formErrors{}
-	}
-	return v.Errors
 }
 
 // purchaseOrderView loads order id with the actions the viewer may take.
@@ -274,41 +256,23 @@ func (s *server) purchaseOrderShow(w http.ResponseWriter, r *http.Request) error
 	return s.page(w, r, http.StatusOK, purchaseOrderPage(v))
 }
 
-// purchaseOrderAction runs one of an order's actions posted from its page. Done, the page
-// is shown again: in place with a notice for HTMX, else after a redirect with the flash.
-// Refused for something the user can fix, the action's form shows why with what was typed.
+// purchaseOrderAction runs one of the actions of an order's page (see detailAction).
 func (s *server) purchaseOrderAction(w http.ResponseWriter, r *http.Request, action, flash string, fields []string,
 	do func(ctx context.Context, id int64, form url.Values) error) error {
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	return s.detailAction(w, r, action, flash, fields, do, s.showPurchaseOrder, purchaseOrderURL)
+}
+
+// showPurchaseOrder renders an order's page, or its body, after an action.
+func (s *server) showPurchaseOrder(ctx context.Context, id int64, failed failedForm, notice string, body bool) (templ.Component, error) {
+	v, err := s.purchaseOrderView(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx := r.Context()
-	if err := do(ctx, id, r.PostForm); err != nil {
-		return s.formFailed(w, r, err, fieldSet(fields...), func(fe formErrors) (templ.Component, error) {
-			v, err := s.purchaseOrderView(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			v.Failed, v.Errors, v.Typed = action, fe, r.PostForm
-			if isHTMX(r) {
-				return purchaseOrderBody(v), nil
-			}
-			return purchaseOrderPage(v), nil
-		})
+	v.failedForm, v.Notice = failed, notice
+	if body {
+		return purchaseOrderBody(v), nil
 	}
-	if isHTMX(r) {
-		v, err := s.purchaseOrderView(ctx, id)
-		if err != nil {
-			return err
-		}
-		v.Notice = flash
-		return s.fragment(w, r, http.StatusOK, purchaseOrderBody(v))
-	}
-	return s.redirect(w, r, purchaseOrderURL(id), flash)
+	return purchaseOrderPage(v), nil
 }
 
 func (s *server) purchaseOrderSubmit(w http.ResponseWriter, r *http.Request) error {

@@ -266,27 +266,9 @@ func (s *server) rfqCreate(w http.ResponseWriter, r *http.Request) error {
 type quotationView struct {
 	purchasing.Comparison
 	CanAct bool
-	// Failed names the form whose submission failed ("quote-<supplier id>", "award",
-	// "cancel"), shown again with Errors and what was typed in Typed.
-	Failed string
-	Errors formErrors
-	Typed  url.Values
-}
-
-// errorsFor returns the errors when form is the one that failed.
-func (v quotationView) errorsFor(form string) formErrors {
-	if v.Failed == form {
-		return v.Errors
-	}
-	return formErrors{}
-}
-
-// typed is what was typed in name of form when it failed.
-func (v quotationView) typed(form, name string) string {
-	if v.Failed == form {
-		return v.Typed.Get(name)
-	}
-	return ""
+	// failedForm names the form whose submission failed ("quote-<supplier id>", "award",
+	// "cancel"), shown again with its errors and what was typed.
+	failedForm
 }
 
 func quoteForm(supplierID int64) string { return "quote-" + strconv.FormatInt(supplierID, 10) }
@@ -361,7 +343,7 @@ func (s *server) quotationAction(w http.ResponseWriter, r *http.Request, form st
 			if err != nil {
 				return nil, err
 			}
-			v.Failed, v.Errors, v.Typed = form, fe, r.PostForm
+			v.failedForm = failedForm{Failed: form, Errors: fe, Typed: r.PostForm}
 			return quotationPage(v), nil
 		})
 	}

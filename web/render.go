@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -214,6 +215,65 @@ func (s *server) formFailed(w http.ResponseWriter, r *http.Request, err error, s
 		return s.fragment(w, r, http.StatusUnprocessableEntity, c)
 	}
 	return s.page(w, r, http.StatusUnprocessableEntity, c)
+}
+
+// failedForm is which of a page's several forms was refused (Failed), why (Errors) and
+// what was typed into it (Typed), so that only that form shows the errors and the typing.
+type failedForm struct {
+	Failed string
+	Errors formErrors
+	Typed  url.Values
+}
+
+// typed is what was typed into field name of form when it failed, else "".
+func (f failedForm) typed(form, name string) string { return f.typedOr(form, name, "") }
+
+// typedOr is what was typed into field name of form when it failed, else fallback.
+func (f failedForm) typedOr(form, name, fallback string) string {
+	if f.Failed != form {
+		return fallback
+	}
+	return f.Typed.Get(name)
+}
+
+// errorsFor are the errors to show in form.
+func (f failedForm) errorsFor(form string) formErrors {
+	if f.Failed != form {
+		return formErrors{}
+	}
+	return f.Errors
+}
+
+// detailAction runs do, an action posted from one of the forms (action) of the page of
+// record id. Done, the page is shown again: in place with a notice for HTMX, else after
+// a redirect to urlOf(id) with the flash. Refused for something the user can fix, the
+// page is shown again with that form saying why and keeping what was typed. show renders
+// the page (only its body for HTMX) with the failed form or the notice.
+func (s *server) detailAction(w http.ResponseWriter, r *http.Request, action, flash string, fields []string,
+	do func(ctx context.Context, id int64, form url.Values) error,
+	show func(ctx context.Context, id int64, failed failedForm, notice string, body bool) (templ.Component, error),
+	urlOf func(id int64) string) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	if err := do(ctx, id, r.PostForm); err != nil {
+		return s.formFailed(w, r, err, fieldSet(fields...), func(fe formErrors) (templ.Component, error) {
+			return show(ctx, id, failedForm{Failed: action, Errors: fe, Typed: r.PostForm}, "", isHTMX(r))
+		})
+	}
+	if !isHTMX(r) {
+		return s.redirect(w, r, urlOf(id), flash)
+	}
+	c, err := show(ctx, id, failedForm{}, flash, true)
+	if err != nil {
+		return err
+	}
+	return s.fragment(w, r, http.StatusOK, c)
 }
 
 // Flash messages survive one redirect in a short-lived cookie holding a key (the text is

@@ -28,30 +28,12 @@ type workbenchView struct {
 	CanAccept, CanRequestCredit, CanReject, CanApprove, CanRematch, CanPay, CanEnterCredit bool
 	// SelfEntered is true when the viewer entered the bill: someone else approves it.
 	SelfEntered bool
-	// Failed is the action whose form shows Errors, with what was typed into it in Typed.
-	Failed string
-	Errors formErrors
-	Typed  url.Values
+	// failedForm is the action whose form shows errors and what was typed.
+	failedForm
 	// Notice says what the last action did, when it was done in place (HTMX).
 	Notice string
 	// Today is the default payment date.
 	Today string
-}
-
-// typed is what was typed into the failed action's field name, or fallback.
-func (v workbenchView) typed(action, name, fallback string) string {
-	if v.Failed != action {
-		return fallback
-	}
-	return v.Typed.Get(name)
-}
-
-// errorsFor are the errors to show in the form of action.
-func (v workbenchView) errorsFor(action string) formErrors {
-	if v.Failed != action {
-		return formErrors{}
-	}
-	return v.Errors
 }
 
 // HasActions reports whether any action is offered.
@@ -106,41 +88,23 @@ func (s *server) billShow(w http.ResponseWriter, r *http.Request) error {
 	return s.page(w, r, http.StatusOK, workbenchPage(v))
 }
 
-// billAction runs one of the workbench's actions. Done, the workbench is shown again: in
-// place with a notice for HTMX, else after a redirect with the flash. Refused for
-// something the user can fix, the action's form shows why with what was typed.
+// billAction runs one of the workbench's actions (see detailAction).
 func (s *server) billAction(w http.ResponseWriter, r *http.Request, action, flash string, fields []string,
 	do func(ctx context.Context, id int64, form url.Values) error) error {
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	return s.detailAction(w, r, action, flash, fields, do, s.showWorkbench, billURL)
+}
+
+// showWorkbench renders a bill's workbench, or its body, after an action.
+func (s *server) showWorkbench(ctx context.Context, id int64, failed failedForm, notice string, body bool) (templ.Component, error) {
+	v, err := s.workbenchView(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx := r.Context()
-	if err := do(ctx, id, r.PostForm); err != nil {
-		return s.formFailed(w, r, err, fieldSet(fields...), func(fe formErrors) (templ.Component, error) {
-			v, err := s.workbenchView(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			v.Failed, v.Errors, v.Typed = action, fe, r.PostForm
-			if isHTMX(r) {
-				return workbenchBody(v), nil
-			}
-			return workbenchPage(v), nil
-		})
+	v.failedForm, v.Notice = failed, notice
+	if body {
+		return workbenchBody(v), nil
 	}
-	if isHTMX(r) {
-		v, err := s.workbenchView(ctx, id)
-		if err != nil {
-			return err
-		}
-		v.Notice = flash
-		return s.fragment(w, r, http.StatusOK, workbenchBody(v))
-	}
-	return s.redirect(w, r, billURL(id), flash)
+	return workbenchPage(v), nil
 }
 
 func (s *server) billAcceptVariance(w http.ResponseWriter, r *http.Request) error {
@@ -278,11 +242,6 @@ func comparisonCellClass(differs bool) string {
 		return "num differs"
 	}
 	return "num"
-}
-
-// workbenchBadgeClass is the badge class of a bill status: badge-partially-paid.
-func workbenchBadgeClass(st payables.Status) string {
-	return "badge badge-bill-" + strings.ToLower(strings.ReplaceAll(string(st), "_", "-"))
 }
 
 // workbenchTitle names the bill or credit note, for the page title and heading.

@@ -140,9 +140,6 @@ type billListView struct {
 	Export string
 }
 
-// billsLimit is how many bills payables.Service.Bills returns at most.
-const billsLimit = 500
-
 // listedBills returns the bills f selects, with the numbers of the bills their credit
 // notes reduce, as of today in the viewer's time zone.
 func (s *server) listedBills(ctx context.Context, f billFilter) ([]billListRow, error) {
@@ -208,7 +205,7 @@ func (s *server) billList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := billListView{Filter: f, Count: len(rows), Capped: len(rows) >= billsLimit, Open: openTotals(rows),
+	v := billListView{Filter: f, Count: len(rows), Capped: len(rows) >= payables.BillsLimit, Open: openTotals(rows),
 		Export: f.link(billsCSVURL, f.Tab)("", nil)}
 	if v.Suppliers, err = s.Purchasing.Suppliers(ctx, purchasing.SupplierFilter{}); err != nil {
 		return err
@@ -759,16 +756,12 @@ func enteredFlash(b payables.Bill) string {
 
 // billNumbered finds supplierID's bill numbered number (whatever its case).
 func (s *server) billNumbered(ctx context.Context, supplierID int64, number string) (payables.Bill, bool, error) {
-	bills, err := s.Payables.Bills(ctx, payables.BillFilter{SupplierID: supplierID})
-	if err != nil {
+	bills, err := s.Payables.Bills(ctx, payables.BillFilter{SupplierID: supplierID, Number: number})
+	if err != nil || len(bills) == 0 {
 		return payables.Bill{}, false, err
 	}
-	for _, b := range bills {
-		if strings.EqualFold(b.Number, strings.TrimSpace(number)) {
-			return b, true, nil
-		}
-	}
-	return payables.Bill{}, false, nil
+	b, err := s.Payables.Bill(ctx, bills[0].ID) // with its lines
+	return b, err == nil, err
 }
 
 // doubleSubmitWindow is how recent a bill entered by the same person with the same

@@ -43,15 +43,18 @@ func idText(id int64) string { return strconv.FormatInt(id, 10) }
 // billByNumber is the fixture supplier's bill numbered number, read from the database.
 func (p payablesApp) billByNumber(t *testing.T, number string) (payables.Bill, bool) {
 	t.Helper()
-	bills, err := p.deps.Payables.Bills(p.as("accountant"), payables.BillFilter{SupplierID: p.supplier.ID})
+	bills, err := p.deps.Payables.Bills(p.as("accountant"), payables.BillFilter{SupplierID: p.supplier.ID, Number: number})
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(bills, func(b payables.Bill) bool { return b.Number == number })
-	if i < 0 {
+	if len(bills) == 0 {
 		return payables.Bill{}, false
 	}
-	return bills[i], true
+	b, err := p.deps.Payables.Bill(p.as("accountant"), bills[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, true
 }
 
 func (p payablesApp) billCount(t *testing.T) int {

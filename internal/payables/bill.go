@@ -347,9 +347,15 @@ type BillFilter struct {
 	SupplierID int64
 	Statuses   []Status
 	Kind       Kind
+	// Number selects the bill so numbered, whatever its case.
+	Number string
 }
 
-// Bills lists bills, the most recent first. Accountants and managers.
+// BillsLimit is how many bills Bills returns at most.
+const BillsLimit = 500
+
+// Bills lists bills without their lines (Bill has them), the most recent first, at most
+// BillsLimit. Accountants and managers.
 func (s *Service) Bills(ctx context.Context, f BillFilter) ([]Bill, error) {
 	if _, err := actor.RequireStaff(ctx, payers...); err != nil {
 		return nil, err
@@ -359,18 +365,12 @@ func (s *Service) Bills(ctx context.Context, f BillFilter) ([]Bill, error) {
 		st[i] = string(x)
 	}
 	var bs []Bill
-	if err := s.db.SelectContext(ctx, &bs, `SELECT `+billColumns+billFrom+`
+	err := s.db.SelectContext(ctx, &bs, `SELECT `+billColumns+billFrom+`
 		WHERE ($1 = 0 OR b.supplier_id = $1) AND (cardinality($2::text[]) = 0 OR b.status = ANY($2))
-		  AND ($3 = '' OR b.kind = $3)
-		ORDER BY b.bill_date DESC, b.id DESC LIMIT 500`, f.SupplierID, pq.StringArray(st), string(f.Kind)); err != nil {
-		return nil, err
-	}
-	for i := range bs {
-		if err := withLines(ctx, s.db, &bs[i]); err != nil {
-			return nil, err
-		}
-	}
-	return bs, nil
+		  AND ($3 = '' OR b.kind = $3) AND ($4 = '' OR lower(b.number) = lower($4))
+		ORDER BY b.bill_date DESC, b.id DESC LIMIT $5`,
+		f.SupplierID, pq.StringArray(st), string(f.Kind), strings.TrimSpace(f.Number), BillsLimit)
+	return bs, err
 }
 
 func loadBill(ctx context.Context, q sqlx.QueryerContext, id int64, forUpdate bool) (Bill, error) {

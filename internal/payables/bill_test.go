@@ -147,6 +147,12 @@ func TestEnterBill(t *testing.T) {
 		if !strings.Contains(e.Message, "already entered") {
 			t.Errorf("message %q", e.Message)
 		}
+		// The one already entered is found by the number as typed.
+		found, err := f.svc.Bills(f.as("accountant"), payables.BillFilter{SupplierID: f.supplier.ID, Number: in.Number})
+		must(t, err)
+		if len(found) != 1 || !strings.EqualFold(found[0].Number, strings.TrimSpace(in.Number)) {
+			t.Errorf("bills numbered %q: %+v", in.Number, found)
+		}
 	})
 
 	bad := []struct {

@@ -16,7 +16,6 @@ import (
 
 	"atrium/internal/payables"
 	"atrium/internal/purchasing"
-	"atrium/internal/testdb"
 )
 
 // billsToday is today's date as the back office types it (the demo company is in Taipei,
@@ -655,11 +654,12 @@ func TestBillPagesRoles(t *testing.T) {
 	}
 }
 
-// TestBillBrowserEntry enters a bill in Chromium: choosing the supplier brings its open
-// order lines in place (HTMX) with the received quantity and the order price, the sums
-// follow the tax typed, a charge row is added without a reload, and the bill entered
-// lands on its workbench matched.
-func TestBillBrowserEntry(t *testing.T) {
+// TestBrowserBillToPayment takes a bill from entry to paid in Chromium, as the issue's
+// "done when" says: choosing the supplier brings its open order lines in place (HTMX)
+// with the received quantity and the order price, the sums follow the tax typed, a charge
+// row is added without a reload, the bill entered lands on its workbench matched, the
+// manager (not who entered it) approves it, and a payment run pays it.
+func TestBrowserBillToPayment(t *testing.T) {
 	t.Parallel()
 	p := newPayablesApp(t)
 	o := p.sentOrder(t, 10)
@@ -686,9 +686,7 @@ func TestBillBrowserEntry(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(p.srv.URL+billNewURL),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), "accountant"),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs("accountant"),
 			chromedp.WaitVisible(chromedp.CSS(`#no-supplier`)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
 		)
@@ -742,6 +740,48 @@ func TestBillBrowserEntry(t *testing.T) {
 		}
 		if got := browserValue(t, browser, chromedp.Evaluate[string](`location.pathname`)); got != billURL(b.ID) {
 			t.Errorf("landed on %q, want the bill's workbench", got)
+		}
+		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#approve-self`))); !strings.Contains(got, "another accountant or a manager") {
+			t.Errorf("the accountant who entered it is told %q, want that someone else approves", got)
+		}
+	})
+	// The rest of the bill's way, in the same browser: approved by someone else, then paid
+	// by a payment run inside its discount window.
+	b, _ := p.billByNumber(t, "INV-CHROME-1")
+	runStep(t, "the manager approves it", func(t *testing.T) {
+		browse(t, browser,
+			chromedp.Click(chromedp.CSS(`form[action="/admin/logout"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
+			chromedp.Navigate(p.srv.URL+billURL(b.ID)),
+			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
+			signInAs("manager"),
+			chromedp.Click(chromedp.CSS(`#approve-bill`)),
+			chromedp.WaitVisible(chromedp.CSS(`#pay-form`)),
+		)
+		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#bill-status`))); got != "Approved for payment" {
+			t.Fatalf("status %q after approval", got)
+		}
+	})
+	runStep(t, "a payment run pays it with the early-payment discount", func(t *testing.T) {
+		dueBy := time.Now().In(time.UTC).AddDate(0, 0, 30).Format(time.DateOnly)
+		browse(t, browser,
+			chromedp.Navigate(p.srv.URL+paymentRunsURL+"?dueBy="+dueBy),
+			chromedp.WaitVisible(chromedp.CSS(`#pay-button`)),
+		)
+		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#pay-button`))); got != "Pay 1 bill" {
+			t.Fatalf("button %q, want the one approved bill", got)
+		}
+		browse(t, browser,
+			chromedp.Click(chromedp.CSS(`#pay-button`)),
+			chromedp.WaitVisible(chromedp.CSS(`#run-facts`)),
+		)
+		paid, err := p.deps.Payables.Bill(p.as("accountant"), b.ID)
+		if err != nil || paid.Status != payables.Paid || paid.Paid != paid.Total {
+			t.Fatalf("bill after the run: %s, paid %d of %d (%v)", paid.Status, paid.Paid, paid.Total, err)
+		}
+		if main := browserValue(t, browser, chromedp.Text(chromedp.CSS(`main`))); !strings.Contains(main, "INV-CHROME-1") ||
+			!strings.Contains(main, formatMoney(paid.DiscountAmount, "TWD")) {
+			t.Errorf("run page %q: want the bill and its discount", main)
 		}
 	})
 }

@@ -96,9 +96,7 @@ func TestBrowser(t *testing.T) {
 		do(t,
 			chromedp.Navigate(a.srv.URL+"/admin/products"),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), "buyer"),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs("buyer"),
 			chromedp.WaitVisible(chromedp.CSS(`#product-results table`)),
 		)
 	})
@@ -155,6 +153,16 @@ func TestBrowser(t *testing.T) {
 	})
 }
 
+// signInAs fills in the sign-in form on the page with login and the demo password and
+// sends it.
+func signInAs(login string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		typeInto(chromedp.CSS(`input[name="login"]`), login),
+		typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+	)
+}
+
 // browse runs browser steps with a guard against hanging, not a measure of speed.
 func browse(t *testing.T, browser context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -205,9 +213,7 @@ func TestBrowserTransferLookup(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+"/admin/stock/transfers/new"),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), "associate"),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs("associate"),
 			chromedp.WaitVisible(chromedp.CSS(`#line-code-0`)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
 		)
@@ -346,9 +352,7 @@ func TestBrowserInspectionRelease(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+inspectionURL),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), "manager"),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs("manager"),
 			chromedp.WaitVisible(chromedp.CSS(row)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
 		)

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"atrium/internal/testdb"
 )
 
 // TestBrowserCustomerMerge drives a manager through the whole merge in Chromium: the live
@@ -35,9 +33,7 @@ func TestBrowserCustomerMerge(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+customersURL),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), "manager"),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs("manager"),
 			chromedp.WaitVisible(chromedp.CSS(`#customer-count`)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
 			typeInto(chromedp.CSS(`#customer-query`), "0966-777-888"),

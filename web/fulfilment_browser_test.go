@@ -8,7 +8,6 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"atrium/internal/order"
-	"atrium/internal/testdb"
 )
 
 // TestBrowserScanToPack drives the pack screen in Chromium as a barcode scanner does (the
@@ -39,9 +38,7 @@ func TestBrowserScanToPack(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+fulfilmentURL(f.ID)),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), "fulfilment"),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs("fulfilment"),
 			chromedp.WaitVisible(chromedp.CSS(`#scan-form`)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
 		)

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"atrium/internal/testdb"
 )
 
 // TestBrowserSegmentEditor drives a manager through the rule editor in Chromium: the
@@ -28,9 +26,7 @@ func TestBrowserSegmentEditor(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+segmentsURL+"/new"),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), "manager"),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs("manager"),
 			chromedp.WaitVisible(chromedp.CSS(`#preview-count`)),
 		)
 	})

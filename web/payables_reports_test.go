@@ -15,7 +15,6 @@ import (
 
 	"atrium/internal/payables"
 	"atrium/internal/purchasing"
-	"atrium/internal/testdb"
 )
 
 // utcDay is today, UTC, plus days: the calendar enterBill dates bills on.
@@ -652,9 +651,9 @@ func TestPayablesSettings(t *testing.T) {
 	})
 }
 
-// TestAgingReportBrowser changes the as-of date in Chromium: HTMX replaces the report in
+// TestBrowserAgingReport changes the as-of date in Chromium: HTMX replaces the report in
 // place (no reload), the address bar follows, and the export link follows the date.
-func TestAgingReportBrowser(t *testing.T) {
+func TestBrowserAgingReport(t *testing.T) {
 	t.Parallel()
 	p := newPayablesApp(t)
 	p.enterBill(t, 45, billLine(p.lineOf(t, p.sentOrder(t, 2, 0), 0), 2, "100"))
@@ -663,9 +662,7 @@ func TestAgingReportBrowser(t *testing.T) {
 	browse(t, browser,
 		chromedp.Navigate(p.srv.URL+agingURL),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-		typeInto(chromedp.CSS(`input[name="login"]`), "accountant"),
-		typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-		chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+		signInAs("accountant"),
 		chromedp.WaitVisible(chromedp.CSS(`#aging-table`)),
 		chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
 		chromedp.SetValue(chromedp.CSS(`#report-asOf`), "2001-01-01"),

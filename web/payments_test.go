@@ -12,7 +12,6 @@ import (
 	"golang.org/x/net/html"
 
 	"atrium/internal/payables"
-	"atrium/internal/testdb"
 )
 
 // runFormOf returns the values of the inputs inside the form with id, as the browser would
@@ -297,9 +296,9 @@ func TestSupplierLedgerPage(t *testing.T) {
 	})
 }
 
-// TestPaymentRunBrowser drives the payment run screen in Chromium: changing the due-by
+// TestBrowserPaymentRun drives the payment run screen in Chromium: changing the due-by
 // date updates the proposal in place (HTMX), and "Pay" pays what it shows.
-func TestPaymentRunBrowser(t *testing.T) {
+func TestBrowserPaymentRun(t *testing.T) {
 	t.Parallel()
 	p := newPayablesApp(t)
 	o := p.sentOrder(t, 10, 0)
@@ -320,9 +319,7 @@ func TestPaymentRunBrowser(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(p.srv.URL+paymentRunsURL),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), "accountant"),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs("accountant"),
 			chromedp.WaitVisible(button),
 		)
 		if got := browserValue(t, browser, chromedp.Text(button)); got != "Pay 2 bills" {

@@ -10,7 +10,6 @@ import (
 
 	"atrium/internal/purchasing"
 	"atrium/internal/replenishment"
-	"atrium/internal/testdb"
 )
 
 // TestBrowserPurchasing drives buying in Chromium from the order to the shelf: the buyer
@@ -45,9 +44,7 @@ func TestBrowserPurchasing(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+path),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), login),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs(login),
 			chromedp.WaitVisible(chromedp.CSS(ready)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
 		)
@@ -191,9 +188,7 @@ func TestBrowserSuggestionToOrder(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+suggestionsURL),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), "buyer"),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs("buyer"),
 			chromedp.WaitVisible(chromedp.CSS(`#compute-suggestions`)),
 			chromedp.Click(chromedp.CSS(`#compute-suggestions`)),
 			chromedp.WaitVisible(chromedp.CSS(`#run-summary`)),

@@ -9,7 +9,6 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"atrium/internal/purchasing"
-	"atrium/internal/testdb"
 )
 
 // TestBrowserQuotation drives a request for quotation in Chromium: the buyer writes it with
@@ -33,9 +32,7 @@ func TestBrowserQuotation(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(p.srv.URL+"/admin/purchasing/quotations/new"),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), "buyer"),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs("buyer"),
 			chromedp.WaitVisible(chromedp.CSS(`#rfq-line-code-0`)),
 			chromedp.Click(chromedp.CSS(`input[name="supplierId"][value="`+sup(p.supplier.ID)+`"]`)),
 			chromedp.Click(chromedp.CSS(`input[name="supplierId"][value="`+sup(p.other.ID)+`"]`)),

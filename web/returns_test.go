@@ -310,9 +310,7 @@ func TestBrowserReturnDesk(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+newReturnURL(strings.TrimPrefix(d.Number, "A-"))),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), "associate"),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs("associate"),
 			chromedp.WaitVisible(chromedp.CSS(`#return-form`)),
 			chromedp.WaitVisible(chromedp.CSS(`#quote-hint`)),
 		)

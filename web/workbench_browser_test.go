@@ -7,7 +7,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"atrium/internal/payables"
-	"atrium/internal/testdb"
 )
 
 // TestBrowserWorkbench takes a bill that does not match from exception to paid in
@@ -46,9 +45,7 @@ func TestBrowserWorkbench(t *testing.T) {
 		browse(t, browser,
 			chromedp.Navigate(p.srv.URL+billURL(b.ID)),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			typeInto(chromedp.CSS(`input[name="login"]`), login),
-			typeInto(chromedp.CSS(`input[name="password"]`), testdb.DemoPassword),
-			chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
+			signInAs(login),
 			chromedp.WaitVisible(chromedp.CSS(ready)),
 			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
 		)

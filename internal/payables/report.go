@@ -1,7 +1,9 @@
 package payables
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sort"
 	"time"
 
@@ -183,26 +185,46 @@ func (s *Service) CashForecast(ctx context.Context, from time.Time, weeks int) (
 	if weeks < 1 || weeks > 52 {
 		return nil, apperr.List{apperr.Invalid("weeks", "forecast 1 to 52 weeks")}
 	}
-	first := WeekOf(from)
+	start := day(from)
+	first := WeekOf(start)
+	end := first.AddDate(0, 0, 7*weeks)
+	var bills []Bill
+	if err := s.db.SelectContext(ctx, &bills, `SELECT `+billColumns+billFrom+`
+		WHERE b.kind = 'BILL' AND b.status NOT IN ('REJECTED', 'PAID') AND least(b.due_on, b.discount_on) < $1
+		ORDER BY b.id`, dateText(end)); err != nil {
+		return nil, err
+	}
 	var rows []ForecastWeek
-	err := s.db.SelectContext(ctx, &rows, `
-		WITH open AS (
-		  SELECT b.currency, b.status,
-		         CASE WHEN b.discount_on >= $1 AND NOT EXISTS (SELECT 1 FROM supplier_payments p WHERE p.bill_id = b.id)
-		              THEN b.discount_on ELSE b.due_on END AS pay_on,
-		         b.total
-		         - coalesce((SELECT sum(c.total) FROM supplier_bills c WHERE c.credits_bill_id = b.id), 0)
-		         - coalesce((SELECT sum(p.amount + p.discount) FROM supplier_payments p WHERE p.bill_id = b.id), 0)
-		         - CASE WHEN b.discount_on >= $1 AND NOT EXISTS (SELECT 1 FROM supplier_payments p WHERE p.bill_id = b.id)
-		                THEN b.discount_amount ELSE 0 END AS amount
-		  FROM supplier_bills b
-		  WHERE b.kind = 'BILL' AND b.status NOT IN ('REJECTED', 'PAID'))
-		SELECT greatest(date_trunc('week', pay_on)::date, $2::date) AS week, currency,
-		       coalesce(sum(amount) FILTER (WHERE status IN ('APPROVED', 'PARTIALLY_PAID')), 0) AS approved,
-		       coalesce(sum(amount) FILTER (WHERE status NOT IN ('APPROVED', 'PARTIALLY_PAID')), 0) AS pending
-		FROM open WHERE amount > 0 AND pay_on < $2::date + 7 * $3
-		GROUP BY 1, 2 ORDER BY 1, 2`, dateText(day(from)), dateText(first), weeks)
-	return rows, err
+	for _, b := range bills {
+		// Paid as a run would pay it: by the discount date while the discount stands.
+		payOn, amount := b.DueOn, b.Open()
+		if b.DiscountOn != nil && !b.DiscountOn.Before(start) {
+			if a, discount := runPayment(b, *b.DiscountOn); discount > 0 {
+				payOn, amount = *b.DiscountOn, a
+			}
+		}
+		if amount <= 0 || !payOn.Before(end) {
+			continue
+		}
+		week := WeekOf(payOn)
+		if week.Before(first) {
+			week = first // overdue bills in the first week
+		}
+		i := slices.IndexFunc(rows, func(w ForecastWeek) bool { return w.Start.Equal(week) && w.Currency == b.Currency })
+		if i < 0 {
+			rows = append(rows, ForecastWeek{Start: week, Currency: b.Currency})
+			i = len(rows) - 1
+		}
+		if b.Status == Approved || b.Status == PartiallyPaid {
+			rows[i].Approved += amount
+		} else {
+			rows[i].Pending += amount
+		}
+	}
+	slices.SortFunc(rows, func(a, b ForecastWeek) int {
+		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Currency, b.Currency))
+	})
+	return rows, nil
 }
 
 // WeekOf is the Monday starting the week of day t: the first week CashForecast reports

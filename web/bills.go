@@ -154,8 +154,7 @@ func (s *server) listedBills(ctx context.Context, f billFilter) ([]billListRow, 
 	for _, b := range bills {
 		numbers[b.ID] = b.Number
 	}
-	y, m, d := time.Now().In(viewOf(ctx).Zone()).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	today := viewerToday(ctx)
 	rows := make([]billListRow, len(bills))
 	for i, b := range bills {
 		row := billListRow{Bill: b}
@@ -270,7 +269,7 @@ func (s *server) billListCSV(w http.ResponseWriter, r *http.Request) error {
 	if code == "" {
 		code = "all-suppliers"
 	}
-	name := "bills-" + f.Tab + "-" + code + "-" + time.Now().In(viewOf(ctx).Zone()).Format(time.DateOnly) + ".csv"
+	name := "bills-" + f.Tab + "-" + code + "-" + formatDate(viewerToday(ctx)) + ".csv"
 	return writeCSV(w, name, billCSVColumns, out)
 }
 

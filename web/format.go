@@ -54,6 +54,13 @@ func formatDay(ctx context.Context, t time.Time) string {
 	return t.In(viewOf(ctx).Zone()).Format(time.DateOnly)
 }
 
+// viewerToday is the viewer's calendar day (in their time zone) as a date: midnight UTC,
+// as the services keep dates.
+func viewerToday(ctx context.Context) time.Time {
+	y, m, d := time.Now().In(viewOf(ctx).Zone()).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
 // dateInput is a calendar date as an <input type="date"> value; "" for nil.
 func dateInput(d *time.Time) string {
 	if d == nil {

@@ -33,12 +33,6 @@ func apReportDate(errs *apperr.List, field, typed string, def time.Time) time.Ti
 	return def
 }
 
-// apToday is the viewer's calendar day (in their time zone), as a date.
-func apToday(ctx context.Context) time.Time {
-	y, m, d := time.Now().In(viewOf(ctx).Zone()).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
 // apDateValue is what a report's date field shows: what was typed, else the date used.
 func apDateValue(typed string, d time.Time) string {
 	if typed != "" {
@@ -100,7 +94,7 @@ func agingAmounts(r payables.AgingRow) []int64 {
 func (s *server) agingReport(r *http.Request, errs *apperr.List) (agingView, error) {
 	ctx := r.Context()
 	v := agingView{Typed: strings.TrimSpace(r.URL.Query().Get("asOf"))}
-	v.AsOf = apReportDate(errs, "asOf", v.Typed, apToday(ctx))
+	v.AsOf = apReportDate(errs, "asOf", v.Typed, viewerToday(ctx))
 	if len(*errs) > 0 {
 		return v, nil
 	}
@@ -185,7 +179,7 @@ func grniColumns(company string) []string {
 func (s *server) grniReport(r *http.Request, errs *apperr.List) (grniView, error) {
 	ctx := r.Context()
 	v := grniView{Typed: strings.TrimSpace(r.URL.Query().Get("asOf"))}
-	v.AsOf = apReportDate(errs, "asOf", v.Typed, apToday(ctx))
+	v.AsOf = apReportDate(errs, "asOf", v.Typed, viewerToday(ctx))
 	var err error
 	if v.Currency, err = s.Catalog.Currency(ctx); err != nil || len(*errs) > 0 {
 		return v, err
@@ -283,7 +277,7 @@ func (s *server) forecastReport(r *http.Request, errs *apperr.List) (forecastVie
 	q := r.URL.Query()
 	v := forecastView{TypedFrom: strings.TrimSpace(q.Get("from")), TypedWeeks: strings.TrimSpace(q.Get("weeks")),
 		Weeks: defaultForecastWeeks}
-	v.From = apReportDate(errs, "from", v.TypedFrom, apToday(ctx))
+	v.From = apReportDate(errs, "from", v.TypedFrom, viewerToday(ctx))
 	if v.TypedWeeks != "" {
 		n, err := strconv.Atoi(v.TypedWeeks)
 		switch {
@@ -401,7 +395,7 @@ func entryTotals(e payables.JournalEntry) (debit, credit int64) {
 func (s *server) journalsReport(r *http.Request, errs *apperr.List) (journalsView, error) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	now := apToday(ctx)
+	now := viewerToday(ctx)
 	v := journalsView{TypedFrom: strings.TrimSpace(q.Get("from")), TypedTo: strings.TrimSpace(q.Get("to"))}
 	first := now.AddDate(0, 0, 1-now.Day())
 	v.From = apReportDate(errs, "from", v.TypedFrom, first)

@@ -2741,7 +2741,7 @@ func payablesSettingsPage(v payablesSettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 206, "% of the subtotal by as much (amounts as much again in the currency of a foreign bill).</p><form method=\"post\" action=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 206, "% of the subtotal by as much. A bill in another currency gets the same amounts converted at the current exchange rate.</p><form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"atrium/internal/payables"
+	"atrium/internal/purchasing"
 )
 
 func TestMatch(t *testing.T) {
@@ -187,4 +188,49 @@ func TestEnterBill(t *testing.T) {
 			wantErr(t, err, "FORBIDDEN", "")
 		}
 	})
+}
+
+// TestForeignCurrencyTolerances matches a USD bill with the absolute tolerances, set in
+// NT$, converted at the exchange rate: NT$100 at 32 NT$ per dollar lets a line differ by
+// USD 3.12 (with 1% of USD 500 = USD 5 the percentage does not bind), not by USD 100.
+func TestForeignCurrencyTolerances(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.buy.SetExchangeRate(f.as("accountant"), "USD", decimal.NewFromInt(32))
+	must(t, err)
+	f.supplier, err = f.buy.CreateSupplier(f.as("buyer"), purchasing.SupplierInput{Code: "SUP-US", Name: "Pacific Trading",
+		Email: "ap@pacific.example", Currency: "USD", Active: true, LeadTimeDays: 30,
+		PaymentTerms: purchasing.PaymentTerms{Basis: purchasing.Net, Days: 45}})
+	must(t, err)
+	v := f.variant(t, "500")
+	o := f.order(t, ln(v, 1))
+	f.receive(t, o, v, 1)
+	st, err := f.svc.Settings(f.as("accountant"))
+	must(t, err)
+	if st.PriceToleranceAmount != 10000 || !st.PriceTolerancePct.Equal(decimal.NewFromInt(1)) {
+		t.Fatalf("default tolerances %+v, want 1%% and NT$100", st)
+	}
+	for _, tt := range []struct {
+		price string
+		want  payables.Status
+	}{
+		{"503.12", payables.Matched},
+		{"503.13", payables.Exception},
+	} {
+		in := f.bill(1, bl(lineOf(t, o, v), 1, tt.price))
+		in.Currency = "USD"
+		b, err := f.svc.EnterBill(f.as("accountant"), in)
+		must(t, err)
+		if b.Status != tt.want {
+			t.Errorf("USD %s against USD 500: %s %v, want %s", tt.price, b.Status, b.Exceptions, tt.want)
+		}
+		c, err := f.svc.Compare(f.as("accountant"), b.ID)
+		must(t, err)
+		if c.Settings.PriceToleranceAmount != 312 || c.Settings.TotalToleranceAmount != 3 {
+			t.Errorf("workbench tolerances %d and %d cents, want 312 and 3 (NT$100 and NT$1 at 32)",
+				c.Settings.PriceToleranceAmount, c.Settings.TotalToleranceAmount)
+		}
+		// Reject it, so the next bill is not over-billed by this one.
+		_, err = f.svc.RejectBill(f.as("accountant"), b.ID, "test case done")
+		must(t, err)
+	}
 }

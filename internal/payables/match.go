@@ -41,7 +41,7 @@ func (s *Service) match(ctx context.Context, tx *sqlx.Tx, id int64) (Bill, error
 	if b.Kind != KindBill {
 		return b, nil
 	}
-	st, err := loadSettings(ctx, tx)
+	st, err := tolerancesIn(ctx, tx, b.Currency)
 	if err != nil {
 		return Bill{}, err
 	}

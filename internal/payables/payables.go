@@ -53,11 +53,13 @@ func NewService(d *sqlx.DB, opts ...Option) *Service {
 var payers = []actor.Role{actor.Accountant, actor.Manager}
 
 // Settings are the matching tolerances. A line's price variance and a bill's total pass
-// when within both the percentage and the absolute amount.
+// when within both the percentage and the absolute amount. The absolute amounts are in
+// minor units of the company currency; a bill in another currency is matched with them
+// converted at the current exchange rate (see tolerancesIn), so every bill gets the same
+// leeway in value.
 type Settings struct {
-	PriceTolerancePct decimal.Decimal `db:"price_tolerance_pct" json:"priceTolerancePct"`
-	// PriceToleranceAmount is in minor units of the bill's currency.
-	PriceToleranceAmount int64 `db:"price_tolerance_amount" json:"priceToleranceAmount"`
+	PriceTolerancePct    decimal.Decimal `db:"price_tolerance_pct" json:"priceTolerancePct"`
+	PriceToleranceAmount int64           `db:"price_tolerance_amount" json:"priceToleranceAmount"`
 	// TotalToleranceAmount is how far total may be from subtotal + tax (rounding).
 	TotalToleranceAmount int64 `db:"total_tolerance_amount" json:"totalToleranceAmount"`
 	// TaxRatePct is the tax expected on the subtotal; tax beyond TotalToleranceAmount from
@@ -71,6 +73,37 @@ func loadSettings(ctx context.Context, q sqlx.QueryerContext) (Settings, error) 
 	var st Settings
 	err := sqlx.GetContext(ctx, q, &st, `SELECT `+settingsColumns+` FROM payables_settings`)
 	return st, err
+}
+
+// tolerancesIn loads the settings with their absolute tolerances converted from the
+// company currency into currency at the current exchange rate (rounded down: never more
+// leeway than set). With no rate for currency they are 0, so only exact prices and totals
+// pass until a rate is set.
+func tolerancesIn(ctx context.Context, q sqlx.QueryerContext, currency string) (Settings, error) {
+	st, err := loadSettings(ctx, q)
+	if err != nil {
+		return st, err
+	}
+	var fx struct {
+		Company string           `db:"company"`
+		Rate    *decimal.Decimal `db:"rate"`
+	}
+	if err := sqlx.GetContext(ctx, q, &fx, `SELECT s.currency AS company,
+		(SELECT r.rate FROM exchange_rates r WHERE r.currency = $1) AS rate FROM settings s`, currency); err != nil {
+		return st, err
+	}
+	if fx.Company == currency {
+		return st, nil
+	}
+	from := func(amount int64) int64 {
+		if fx.Rate == nil {
+			return 0
+		}
+		major := decimal.New(amount, -int32(money.MinorDigits(fx.Company)))
+		return major.Div(*fx.Rate).Shift(int32(money.MinorDigits(currency))).Floor().IntPart()
+	}
+	st.PriceToleranceAmount, st.TotalToleranceAmount = from(st.PriceToleranceAmount), from(st.TotalToleranceAmount)
+	return st, nil
 }
 
 // Settings returns the matching tolerances. Accountants and managers.

@@ -56,7 +56,8 @@ type Comparison struct {
 	Receipts        []ReceiptRow     `json:"receipts"`
 	ExpectedTax     int64            `json:"expectedTax"`
 	TotalDifference int64            `json:"totalDifference"`
-	Settings        Settings         `json:"settings"`
+	// Settings are the tolerances in force, the absolute ones in the bill's currency.
+	Settings Settings `json:"settings"`
 	// EnteredByName and ApprovedByName are the staff behind EnteredBy and ApprovedBy ("" for none).
 	EnteredByName  string `json:"enteredByName"`
 	ApprovedByName string `json:"approvedByName"`
@@ -94,7 +95,7 @@ func (s *Service) Compare(ctx context.Context, id int64) (Comparison, error) {
 	if err != nil {
 		return Comparison{}, err
 	}
-	st, err := loadSettings(ctx, s.db)
+	st, err := tolerancesIn(ctx, s.db, b.Currency)
 	if err != nil {
 		return Comparison{}, err
 	}

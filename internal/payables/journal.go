@@ -69,6 +69,10 @@ func (e *JournalEntry) post(a Account, amount int64) {
 	}
 }
 
+// receivedOn is the day goods receipt g arrived in the company's time zone: the date
+// its journal entry and the GRNI report count it on, whatever the database session's zone.
+const receivedOn = `(g.received_at AT TIME ZONE (SELECT time_zone FROM settings))::date`
+
 // Journals returns the general ledger entries for receipts, bills (not rejected) and
 // payments dated from..to inclusive, in date order, in the company currency (foreign
 // amounts at the order's exchange rate, else today's rate). Receipts: inventory / GRNI at
@@ -90,17 +94,17 @@ func (s *Service) Journals(ctx context.Context, from, to time.Time) ([]JournalEn
 	var receipts []struct {
 		ID       int64           `db:"id"`
 		OrderID  int64           `db:"order_id"`
-		At       time.Time       `db:"received_at"`
+		On       time.Time       `db:"received_on"`
 		Currency string          `db:"currency"`
 		Rate     decimal.Decimal `db:"rate"`
 		Qty      int             `db:"accepted"`
 		UnitCost decimal.Decimal `db:"unit_cost"`
 	}
 	if err := s.db.SelectContext(ctx, &receipts, `
-		SELECT g.id, g.order_id, g.received_at, o.currency, `+rateSQL("o")+` AS rate, gl.accepted, ol.unit_cost
+		SELECT g.id, g.order_id, `+receivedOn+` AS received_on, o.currency, `+rateSQL("o")+` AS rate, gl.accepted, ol.unit_cost
 		FROM goods_receipts g JOIN purchase_orders o ON o.id = g.order_id
 		JOIN goods_receipt_lines gl ON gl.receipt_id = g.id JOIN purchase_order_lines ol ON ol.id = gl.order_line_id
-		WHERE g.received_at::date BETWEEN $1 AND $2 AND gl.accepted > 0 ORDER BY g.id, gl.id`, f, t); err != nil {
+		WHERE `+receivedOn+` BETWEEN $1 AND $2 AND gl.accepted > 0 ORDER BY g.id, gl.id`, f, t); err != nil {
 		return nil, err
 	}
 	byReceipt := map[int64]*JournalEntry{}
@@ -108,7 +112,7 @@ func (s *Service) Journals(ctx context.Context, from, to time.Time) ([]JournalEn
 	for _, r := range receipts {
 		e, ok := byReceipt[r.ID]
 		if !ok {
-			e = &JournalEntry{Date: day(r.At), Source: "RECEIPT", SourceID: r.ID,
+			e = &JournalEntry{Date: r.On, Source: "RECEIPT", SourceID: r.ID,
 				Reference: fmt.Sprintf("GR-%d PO-%06d", r.ID, r.OrderID), Currency: company}
 			byReceipt[r.ID] = e
 			order = append(order, r.ID)

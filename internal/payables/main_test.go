@@ -169,8 +169,14 @@ func bl(orderLine int64, qty int, price string) payables.BillLineInput {
 	return payables.BillLineInput{OrderLineID: orderLine, Quantity: qty, UnitPrice: decimal.RequireFromString(price)}
 }
 
+// daysFromToday is a date days from today in the demo company's time zone (the settings'
+// Asia/Taipei), the calendar payables dates receipts by.
 func daysFromToday(days int) time.Time {
-	y, m, d := time.Now().UTC().Date()
+	zone, err := time.LoadLocation("Asia/Taipei")
+	if err != nil {
+		panic(err)
+	}
+	y, m, d := time.Now().In(zone).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, days)
 }
 

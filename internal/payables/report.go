@@ -119,7 +119,7 @@ func (s *Service) GRNI(ctx context.Context, asOf time.Time) ([]GRNIRow, error) {
 	if err := s.db.SelectContext(ctx, &rows, `
 		WITH r AS (
 		  SELECT gl.order_line_id, sum(gl.accepted) AS received FROM goods_receipt_lines gl
-		  JOIN goods_receipts g ON g.id = gl.receipt_id WHERE g.received_at < ($1::date + 1) GROUP BY 1),
+		  JOIN goods_receipts g ON g.id = gl.receipt_id WHERE `+receivedOn+` <= $1 GROUP BY 1),
 		bl AS (
 		  SELECT l.order_line_id, sum(CASE WHEN b.kind = 'BILL' THEN l.quantity ELSE -l.quantity END) AS billed
 		  FROM supplier_bill_lines l JOIN supplier_bills b ON b.id = l.bill_id

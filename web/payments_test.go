@@ -145,7 +145,7 @@ func TestPaymentRunPages(t *testing.T) {
 		res := accountant.post(paymentRunsURL, form).wantRedirect(paymentRunsURL + "/*")
 		runURL = res.Header.Get("Location")
 		run := accountant.get(runURL).wantStatus(http.StatusOK)
-		run.wantContains("Payment run recorded.")
+		run.wantContains("Payment run recorded.", "The remittance advice was emailed to ap@formosa.example.")
 		rows := run.rows("run-supplier-" + strconv.FormatInt(p.supplier.ID, 10))
 		paid := map[string]string{}
 		for _, r := range rows[:len(rows)-1] {

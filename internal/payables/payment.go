@@ -87,7 +87,8 @@ const paymentColumns = `p.id, p.run_id, p.bill_id, b.number AS bill_number, p.su
 // bills due by DueBy (or whose discount would expire by then), taking the early-payment
 // discount when PayDate is on or before the bill's discount date and nothing was paid on
 // it yet, less credit notes against it. ProposePaymentRun shows the same selection
-// beforehand. Two calls with the same key at once make one run. Accountants and
+// beforehand. Each supplier paid is emailed its remittance advice (PDF) through the
+// outbox. Two calls with the same key at once make one run. Accountants and
 // managers; audited. Errors: Forbidden, Conflict (idempotencyKey reused with other input;
 // reason PROPOSAL_CHANGED when in.Fingerprint no longer matches), apperr.List
 // (idempotencyKey, payDate, dueBy, supplierId).
@@ -151,6 +152,9 @@ func (s *Service) RunPayments(ctx context.Context, in PaymentRunInput) (PaymentR
 			if p.ID != 0 {
 				run.Payments = append(run.Payments, p)
 			}
+		}
+		if err := s.sendRemittances(ctx, tx, run.ID); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Action: "payables.payment_run", Entity: "payment_run", EntityID: run.ID, After: run})
 	}

@@ -2,6 +2,8 @@ package payables_test
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,10 +165,10 @@ func TestPayments(t *testing.T) {
 	t.Run("ledger", func(t *testing.T) {
 		l, err := f.svc.SupplierLedger(f.as("accountant"), f.supplier.ID)
 		must(t, err)
-		bills, err := f.svc.Bills(f.as("accountant"), payables.BillFilter{SupplierID: f.supplier.ID})
+		page, err := f.svc.Bills(f.as("accountant"), payables.BillFilter{SupplierID: f.supplier.ID, First: payables.MaxBillsPage})
 		must(t, err)
 		var open int64
-		for _, b := range bills {
+		for _, b := range page.Bills {
 			open += b.Open()
 		}
 		if l.Balance != open {
@@ -201,6 +203,23 @@ func TestRemittancePDF(t *testing.T) {
 	}
 	_, err = f.svc.RemittancePDF(f.as("accountant"), run.ID, f.supplier.ID+1000)
 	wantErr(t, err, "NOT_FOUND", "")
+	// The run emailed the supplier the same advice, once, even when replayed.
+	_, err = f.svc.RunPayments(f.as("accountant"), payables.PaymentRunInput{IdempotencyKey: "rem-1",
+		PayDate: daysFromToday(0), DueBy: daysFromToday(0)})
+	must(t, err)
+	var sent []struct {
+		To       string `db:"recipient"`
+		Subject  string `db:"subject"`
+		Filename string `db:"filename"`
+		Data     []byte `db:"data"`
+	}
+	must(t, f.db.Select(&sent, `SELECT n.recipient, n.subject, a.filename, a.data FROM notifications n
+		JOIN notification_attachments a ON a.notification_id = n.id WHERE n.kind = $1`, payables.KindRemittance))
+	want := fmt.Sprintf("remittance-RUN-%d.pdf", run.ID)
+	if len(sent) != 1 || sent[0].To != "ap@formosa.example" || sent[0].Filename != want ||
+		!strings.Contains(sent[0].Subject, fmt.Sprintf("RUN-%d", run.ID)) || !bytes.HasPrefix(sent[0].Data, []byte("%PDF-")) {
+		t.Errorf("remittance emails %+v, want one to the supplier with %s", sent, want)
+	}
 	_, err = f.svc.RemittancePDF(f.as("buyer"), run.ID, f.supplier.ID)
 	wantErr(t, err, "FORBIDDEN", "")
 }

@@ -52,8 +52,11 @@ type SupplierTotal struct {
 }
 
 // RunSupplier is what a payment run paid one supplier: the total and the payments.
+// Email is where its remittance advice was sent ("" for a supplier without an address;
+// the key is remittanceKey's).
 type RunSupplier struct {
 	SupplierTotal
+	Email    string    `json:"email"`
 	Payments []Payment `json:"payments"`
 }
 
@@ -225,8 +228,11 @@ func (s *Service) PaymentRun(ctx context.Context, id int64) (PaymentRun, error) 
 		Payment
 		SupplierCode string `db:"supplier_code"`
 		SupplierName string `db:"supplier_name"`
+		Email        string `db:"email"`
 	}
-	if err := s.db.SelectContext(ctx, &pays, `SELECT `+paymentColumns+`, su.code AS supplier_code, su.name AS supplier_name
+	if err := s.db.SelectContext(ctx, &pays, `SELECT `+paymentColumns+`, su.code AS supplier_code, su.name AS supplier_name,
+		coalesce((SELECT n.recipient FROM notifications n
+		          WHERE n.dedupe_key = 'REMITTANCE:' || p.run_id || ':' || su.id), '') AS email
 		FROM supplier_payments p JOIN supplier_bills b ON b.id = p.bill_id JOIN suppliers su ON su.id = p.supplier_id
 		WHERE p.run_id = $1 ORDER BY su.name, p.supplier_id, p.currency, b.due_on, p.id`, id); err != nil {
 		return PaymentRun{}, err
@@ -237,7 +243,8 @@ func (s *Service) PaymentRun(ctx context.Context, id int64) (PaymentRun, error) 
 		n := len(run.Suppliers)
 		if n == 0 || run.Suppliers[n-1].SupplierID != p.SupplierID || run.Suppliers[n-1].Currency != p.Currency {
 			run.Suppliers = append(run.Suppliers, RunSupplier{SupplierTotal: SupplierTotal{SupplierID: p.SupplierID,
-				SupplierCode: p.SupplierCode, SupplierName: p.SupplierName, RunTotal: RunTotal{Currency: p.Currency}}})
+				SupplierCode: p.SupplierCode, SupplierName: p.SupplierName, RunTotal: RunTotal{Currency: p.Currency}},
+				Email: p.Email})
 			n++
 		}
 		sup := &run.Suppliers[n-1]

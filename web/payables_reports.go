@@ -444,8 +444,8 @@ func (s *server) journals(w http.ResponseWriter, r *http.Request) error {
 	return show(formErrors{})
 }
 
-// journalsCSV is the export for the accounting package: one record per journal line, as
-// payables.WriteJournalCSV writes it, in the back office's CSV form (Excel's BOM, CRLF).
+// journalsCSV is the export for the accounting package: one record per journal line
+// (payables.JournalCSVRecords), in the back office's CSV form (Excel's BOM, CRLF).
 func (s *server) journalsCSV(w http.ResponseWriter, r *http.Request) error {
 	var errs apperr.List
 	v, err := s.journalsReport(r, &errs)

@@ -2,9 +2,7 @@ package payables
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"io"
 	"sort"
 	"time"
 
@@ -249,19 +247,6 @@ func JournalCSVRecords(entries []JournalEntry) [][]string {
 		}
 	}
 	return out
-}
-
-// WriteJournalCSV writes JournalCSVHeader and JournalCSVRecords of entries as plain CSV.
-func WriteJournalCSV(w io.Writer, entries []JournalEntry) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(JournalCSVHeader); err != nil {
-		return err
-	}
-	if err := cw.WriteAll(JournalCSVRecords(entries)); err != nil {
-		return err
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 // AccountTotal is what a period's entries debit and credit one account, minor units of

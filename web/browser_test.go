@@ -105,7 +105,7 @@ func TestBrowser(t *testing.T) {
 		last := lastProduct(t, a)
 		target := chromedp.CSS(`#product-results a[href="` + productURL(last.ID) + `"]`)
 		do(t,
-			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+			markLoaded,
 			chromedp.WaitNotPresent(target), // it is not on the first page
 			typeInto(chromedp.CSS(`input[name="q"]`), last.Title),
 			chromedp.WaitVisible(target),
@@ -163,6 +163,41 @@ func signInAs(login string) chromedp.Action[chromedp.Void] {
 	)
 }
 
+// markLoaded marks the page so that notReloaded can tell whether it was loaded again.
+var markLoaded = chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`)
+
+// notReloaded fails the test when the page marked by markLoaded was loaded again: an
+// HTMX update must happen in place.
+func notReloaded(t *testing.T, browser context.Context) {
+	t.Helper()
+	if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
+		t.Fatalf("the page was reloaded (%q)", marker)
+	}
+}
+
+// signInTo signs out whoever is signed in, opens path on the server at base, signs login
+// in on the way, waits for ready and marks the page (markLoaded).
+func signInTo(t *testing.T, browser context.Context, base, login, path, ready string) {
+	t.Helper()
+	browse(t, browser,
+		chromedp.Navigate(base+"/admin/login"),
+		chromedp.WaitVisible(chromedp.CSS(`body`)),
+	)
+	if n := browserValue(t, browser, chromedp.Evaluate[int](`document.querySelectorAll('form[action="/admin/logout"]').length`)); n > 0 {
+		browse(t, browser,
+			chromedp.Click(chromedp.CSS(`form[action="/admin/logout"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
+		)
+	}
+	browse(t, browser,
+		chromedp.Navigate(base+path),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
+		signInAs(login),
+		chromedp.WaitVisible(chromedp.CSS(ready)),
+		markLoaded,
+	)
+}
+
 // browse runs browser steps with a guard against hanging, not a measure of speed.
 func browse(t *testing.T, browser context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -215,7 +250,7 @@ func TestBrowserTransferLookup(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
 			signInAs("associate"),
 			chromedp.WaitVisible(chromedp.CSS(`#line-code-0`)),
-			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+			markLoaded,
 		)
 	})
 	runStep(t, "a typed SKU fills its line", func(t *testing.T) {
@@ -246,9 +281,7 @@ func TestBrowserTransferLookup(t *testing.T) {
 		if variant := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#line-1 .line-variant`))); !strings.Contains(variant, v2.SKU) {
 			t.Fatalf("line 2 shows %q", variant)
 		}
-		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
-			t.Fatalf("the page was reloaded (%q)", marker)
-		}
+		notReloaded(t, browser)
 	})
 	runStep(t, "the transfer is created", func(t *testing.T) {
 		browse(t, browser,
@@ -354,7 +387,7 @@ func TestBrowserInspectionRelease(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
 			signInAs("manager"),
 			chromedp.WaitVisible(chromedp.CSS(row)),
-			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+			markLoaded,
 		)
 		if badge := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#nav-inspection .badge`))); !strings.HasPrefix(badge, "2") {
 			t.Fatalf("badge %q before", badge)
@@ -375,9 +408,7 @@ func TestBrowserInspectionRelease(t *testing.T) {
 			t.Fatalf("badge %q after", badge)
 		}
 		browse(t, browser, chromedp.WaitVisible(chromedp.CSS("#"+holdRowID(kept.ID))))
-		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
-			t.Fatalf("the page was reloaded (%q)", marker)
-		}
+		notReloaded(t, browser)
 		if got := a.order(t, released.ID).Status; got != order.Open {
 			t.Fatalf("released order is %s", got)
 		}

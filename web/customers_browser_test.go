@@ -35,13 +35,11 @@ func TestBrowserCustomerMerge(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
 			signInAs("manager"),
 			chromedp.WaitVisible(chromedp.CSS(`#customer-count`)),
-			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+			markLoaded,
 			typeInto(chromedp.CSS(`#customer-query`), "0966-777-888"),
 			chromedp.WaitVisible(chromedp.CSS(keepRow)),
 		)
-		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
-			t.Fatalf("the page was reloaded (%q)", marker)
-		}
+		notReloaded(t, browser)
 	})
 	runStep(t, "open the profile", func(t *testing.T) {
 		browse(t, browser,

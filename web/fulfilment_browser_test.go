@@ -40,7 +40,7 @@ func TestBrowserScanToPack(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
 			signInAs("fulfilment"),
 			chromedp.WaitVisible(chromedp.CSS(`#scan-form`)),
-			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+			markLoaded,
 		)
 	})
 	runStep(t, "a wrong item is refused with what is expected", func(t *testing.T) {
@@ -61,9 +61,7 @@ func TestBrowserScanToPack(t *testing.T) {
 			t.Fatalf("one too many: feedback %q", msg)
 		}
 		scan(t, *a.v2.Barcode, chromedp.WaitVisible(chromedp.CSS(`#pack-button`)))
-		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
-			t.Fatalf("the page was reloaded (%q)", marker)
-		}
+		notReloaded(t, browser)
 	})
 	runStep(t, "pack, then the ship form", func(t *testing.T) {
 		browse(t, browser,

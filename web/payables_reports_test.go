@@ -664,7 +664,7 @@ func TestBrowserAgingReport(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
 		signInAs("accountant"),
 		chromedp.WaitVisible(chromedp.CSS(`#aging-table`)),
-		chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+		markLoaded,
 		chromedp.SetValue(chromedp.CSS(`#report-asOf`), "2001-01-01"),
 		chromedp.Click(chromedp.CSS(`#aging-form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#aging-table td.none`)),

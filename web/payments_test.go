@@ -330,7 +330,7 @@ func TestBrowserPaymentRun(t *testing.T) {
 	today := runDay(0)
 	runStep(t, "a new due-by date updates the proposal in place", func(t *testing.T) {
 		browse(t, browser,
-			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+			markLoaded,
 			chromedp.Evaluate[chromedp.Void](`(() => { const d = document.getElementById("run-due-by");
 				d.value = "`+today+`"; d.dispatchEvent(new Event("change", {bubbles: true})); })()`),
 			chromedp.WaitReady(chromedp.CSS(`#pay-form input[name="dueBy"][value="`+today+`"]`)),

@@ -28,37 +28,10 @@ func TestBrowserPurchasing(t *testing.T) {
 			t.Errorf("the pages logged errors (a script failed or the CSP blocked something):\n%s", strings.Join(got, "\n"))
 		}
 	}()
-	// signIn signs out whoever is signed in and signs login in on the way to path.
-	signIn := func(t *testing.T, login, path, ready string) {
-		t.Helper()
-		browse(t, browser,
-			chromedp.Navigate(a.srv.URL+"/admin/login"),
-			chromedp.WaitVisible(chromedp.CSS(`body`)),
-		)
-		if n := browserValue(t, browser, chromedp.Evaluate[int](`document.querySelectorAll('form[action="/admin/logout"]').length`)); n > 0 {
-			browse(t, browser,
-				chromedp.Click(chromedp.CSS(`form[action="/admin/logout"] button`)),
-				chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			)
-		}
-		browse(t, browser,
-			chromedp.Navigate(a.srv.URL+path),
-			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			signInAs(login),
-			chromedp.WaitVisible(chromedp.CSS(ready)),
-			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
-		)
-	}
-	notReloaded := func(t *testing.T) {
-		t.Helper()
-		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
-			t.Fatalf("the page was reloaded (%q)", marker)
-		}
-	}
 	var id int64
 
 	runStep(t, "the buyer writes an order with the line editor and submits it", func(t *testing.T) {
-		signIn(t, "buyer", "/admin/purchasing/orders/new", `#po-line-code-0`)
+		signInTo(t, browser, a.srv.URL, "buyer", "/admin/purchasing/orders/new", `#po-line-code-0`)
 		browse(t, browser,
 			changeValue(`#po-supplier`, strconv.FormatInt(a.supplier.ID, 10)),
 			typeInto(chromedp.CSS(`#po-line-code-0`), "FG-100"+kb.Enter),
@@ -73,7 +46,7 @@ func TestBrowserPurchasing(t *testing.T) {
 		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#po-total`))); !strings.Contains(got, "NT$1,205") {
 			t.Fatalf("total %q", got)
 		}
-		notReloaded(t)
+		notReloaded(t, browser)
 		browse(t, browser,
 			chromedp.Click(chromedp.CSS(`#submit-order`)),
 			chromedp.WaitVisible(chromedp.CSS(`#order-facts`)),
@@ -93,13 +66,13 @@ func TestBrowserPurchasing(t *testing.T) {
 	})
 
 	runStep(t, "a manager rejects another order with a reason, in place", func(t *testing.T) {
-		signIn(t, "manager", purchaseOrderURL(a.submitted.ID), `#decision-form`)
+		signInTo(t, browser, a.srv.URL, "manager", purchaseOrderURL(a.submitted.ID), `#decision-form`)
 		browse(t, browser,
 			typeInto(chromedp.CSS(`#decision-comment`), "Ask for the spring price list first"),
 			chromedp.Click(chromedp.CSS(`#reject-order`)),
 			chromedp.WaitVisible(chromedp.CSS(`#rejection`)),
 		)
-		notReloaded(t)
+		notReloaded(t, browser)
 		if st := a.status(a.submitted.ID); st != purchasing.Rejected {
 			t.Fatalf("status %s", st)
 		}
@@ -110,12 +83,12 @@ func TestBrowserPurchasing(t *testing.T) {
 			chromedp.Navigate(a.srv.URL+purchaseApprovalsURL),
 			chromedp.Click(chromedp.CSS(`#inbox a[href="`+purchaseOrderURL(id)+`"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#decision-form`)),
-			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+			markLoaded,
 			typeInto(chromedp.CSS(`#decision-comment`), "Agreed"),
 			chromedp.Click(chromedp.CSS(`#approve-order`)),
 			chromedp.WaitNotPresent(chromedp.CSS(`#decision-form`)),
 		)
-		notReloaded(t)
+		notReloaded(t, browser)
 		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#history`))); !strings.Contains(got, "Agreed") {
 			t.Fatalf("history %q", got)
 		}
@@ -125,18 +98,18 @@ func TestBrowserPurchasing(t *testing.T) {
 	})
 
 	runStep(t, "the author reads the reason of the rejection, and sends the approved order", func(t *testing.T) {
-		signIn(t, "buyer", purchaseOrderURL(a.submitted.ID), `#rejection`)
+		signInTo(t, browser, a.srv.URL, "buyer", purchaseOrderURL(a.submitted.ID), `#rejection`)
 		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#rejection`))); !strings.Contains(got, "Ask for the spring price list first") {
 			t.Fatalf("rejection %q", got)
 		}
 		browse(t, browser,
 			chromedp.Navigate(a.srv.URL+purchaseOrderURL(id)),
 			chromedp.WaitVisible(chromedp.CSS(`#send-form`)),
-			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+			markLoaded,
 			chromedp.Click(chromedp.CSS(`#send-order`)),
 			chromedp.WaitNotPresent(chromedp.CSS(`#send-form`)),
 		)
-		notReloaded(t)
+		notReloaded(t, browser)
 		if st := a.status(id); st != purchasing.Sent {
 			t.Fatalf("status %s", st)
 		}
@@ -144,7 +117,7 @@ func TestBrowserPurchasing(t *testing.T) {
 
 	runStep(t, "the warehouse receives the goods and the stock rises", func(t *testing.T) {
 		before, v := level(t, a.app, wh, a.variant)
-		signIn(t, "fulfilment", receiveURL(id), `#rcv-code-0`)
+		signInTo(t, browser, a.srv.URL, "fulfilment", receiveURL(id), `#rcv-code-0`)
 		browse(t, browser,
 			// A row for what was scanned (the prefilled row is left empty, so not recorded).
 			chromedp.Click(chromedp.CSS(`#add-receipt-row`)),
@@ -214,9 +187,7 @@ func TestBrowserSuggestionToOrder(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#convert-suggestions`)),
 			chromedp.WaitVisible(chromedp.CSS(`#conversion-result a.made-order`)),
 		)
-		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
-			t.Fatalf("the page was reloaded (%q)", marker)
-		}
+		notReloaded(t, browser)
 		if n := browserValue(t, browser, chromedp.Evaluate[int](`document.querySelectorAll('#conversion-result a.made-order').length`)); n != 1 {
 			t.Fatalf("%d orders made, want 1", n)
 		}

@@ -28,34 +28,6 @@ func TestBrowserWorkbench(t *testing.T) {
 			t.Errorf("the pages logged errors (a script failed or the CSP blocked something):\n%s", strings.Join(got, "\n"))
 		}
 	}()
-	// signIn signs out whoever is signed in and signs login in on the way to the bill,
-	// then marks the page so that a reload would show.
-	signIn := func(t *testing.T, login, ready string) {
-		t.Helper()
-		browse(t, browser,
-			chromedp.Navigate(p.srv.URL+"/admin/login"),
-			chromedp.WaitVisible(chromedp.CSS(`body`)),
-		)
-		if n := browserValue(t, browser, chromedp.Evaluate[int](`document.querySelectorAll('form[action="/admin/logout"]').length`)); n > 0 {
-			browse(t, browser,
-				chromedp.Click(chromedp.CSS(`form[action="/admin/logout"] button`)),
-				chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			)
-		}
-		browse(t, browser,
-			chromedp.Navigate(p.srv.URL+billURL(b.ID)),
-			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			signInAs(login),
-			chromedp.WaitVisible(chromedp.CSS(ready)),
-			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
-		)
-	}
-	notReloaded := func(t *testing.T) {
-		t.Helper()
-		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
-			t.Fatalf("the page was reloaded (%q)", marker)
-		}
-	}
 	status := func(t *testing.T) payables.Status {
 		t.Helper()
 		got, err := p.deps.Payables.Bill(p.as("manager"), b.ID)
@@ -66,7 +38,7 @@ func TestBrowserWorkbench(t *testing.T) {
 	}
 
 	runStep(t, "the accountant accepts the difference with a reason, in place", func(t *testing.T) {
-		signIn(t, "accountant", `#accept-form`)
+		signInTo(t, browser, p.srv.URL, "accountant", billURL(b.ID), `#accept-form`)
 		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#bill-line-1`))); !strings.Contains(got, "Billed 12 but only 10 received") {
 			t.Fatalf("line %q", got)
 		}
@@ -75,7 +47,7 @@ func TestBrowserWorkbench(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#accept-variance`)),
 			chromedp.WaitVisible(chromedp.CSS(`#bill-status.badge-bill-accepted`)),
 		)
-		notReloaded(t)
+		notReloaded(t, browser)
 		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#bill-resolution`))); !strings.Contains(got, "Two extra units kept as samples") {
 			t.Fatalf("resolution %q", got)
 		}
@@ -88,12 +60,12 @@ func TestBrowserWorkbench(t *testing.T) {
 	})
 
 	runStep(t, "the manager approves it, in place", func(t *testing.T) {
-		signIn(t, "manager", `#approve-form`)
+		signInTo(t, browser, p.srv.URL, "manager", billURL(b.ID), `#approve-form`)
 		browse(t, browser,
 			chromedp.Click(chromedp.CSS(`#approve-bill`)),
 			chromedp.WaitVisible(chromedp.CSS(`#pay-form`)),
 		)
-		notReloaded(t)
+		notReloaded(t, browser)
 		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#bill-status`))); got != "Approved for payment" {
 			t.Fatalf("status badge %q", got)
 		}
@@ -113,7 +85,7 @@ func TestBrowserWorkbench(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#record-payment`)),
 			chromedp.WaitVisible(chromedp.CSS(`#payments`)),
 		)
-		notReloaded(t)
+		notReloaded(t, browser)
 		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#payments`))); !strings.Contains(got, "NT$500") || !strings.Contains(got, "TT-20260105") {
 			t.Fatalf("payments %q", got)
 		}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -112,18 +114,9 @@ func (f billFilter) query() payables.BillFilter {
 // billListRow is a bill or credit note as listed.
 type billListRow struct {
 	payables.Bill
-	// CreditsNumber is the number of the bill a credit note reduces.
-	CreditsNumber string
 	// Overdue: something is still owed after the due date. Discount: the early-payment
 	// discount can still be taken.
 	Overdue, Discount bool
-}
-
-// currencyTotal is what the listed bills still owe in one currency.
-type currencyTotal struct {
-	Currency string
-	Amount   int64
-	Bills    int
 }
 
 // billListView is the bills page.
@@ -131,100 +124,70 @@ type billListView struct {
 	Filter    billFilter
 	Suppliers []purchasing.Supplier
 	Rows      []billListRow
-	// Count is how many bills the filters select; Capped is true when that is the
-	// service's limit, so older bills may be left out.
-	Count  int
-	Capped bool
-	Open   []currencyTotal
+	// Count is how many bills the filters select, on every page.
+	Count int
+	// Open is what every selected bill still owes per currency, not only the page's.
+	Open   []payables.OpenTotal
 	Pager  pager
 	Export string
 }
 
-// listedBills returns the bills f selects, with the numbers of the bills their credit
-// notes reduce, as of today in the viewer's time zone.
-func (s *server) listedBills(ctx context.Context, f billFilter) ([]billListRow, error) {
+// billPage returns the page of bills f selects that starts after the cursor after, with
+// the cursor of the next page ("" on the last), as of today in the viewer's time zone.
+func (s *server) billPage(ctx context.Context, f billFilter, after string, size int) ([]billListRow, string, error) {
 	if f.creditNotesOnTab() {
-		return nil, nil
+		return nil, "", nil
 	}
-	bills, err := s.Payables.Bills(ctx, f.query())
+	q := f.query()
+	q.After, q.First = after, size
+	page, err := s.Payables.Bills(ctx, q)
 	if err != nil {
-		return nil, err
-	}
-	numbers := make(map[int64]string, len(bills))
-	for _, b := range bills {
-		numbers[b.ID] = b.Number
+		return nil, "", err
 	}
 	today := viewerToday(ctx)
-	rows := make([]billListRow, len(bills))
-	for i, b := range bills {
+	rows := make([]billListRow, len(page.Bills))
+	for i, b := range page.Bills {
 		row := billListRow{Bill: b}
-		if b.CreditsBillID != nil {
-			n, ok := numbers[*b.CreditsBillID]
-			if !ok {
-				c, err := s.Payables.Bill(ctx, *b.CreditsBillID)
-				if err != nil {
-					return nil, err
-				}
-				n, numbers[c.ID] = c.Number, c.Number
-			}
-			row.CreditsNumber = n
-		}
 		if open := b.Open(); open > 0 {
 			row.Overdue = b.DueOn.Before(today)
 			row.Discount = b.DiscountOn != nil && b.DiscountAmount > 0 && !b.DiscountOn.Before(today) && b.Paid == 0
 		}
 		rows[i] = row
 	}
-	return rows, nil
+	return rows, page.Next, nil
 }
 
-// openTotals sums what rows still owe by currency, in the order currencies first appear.
-func openTotals(rows []billListRow) []currencyTotal {
-	var out []currencyTotal
-	for _, r := range rows {
-		open := r.Open()
-		if open == 0 {
-			continue
-		}
-		i := slices.IndexFunc(out, func(t currencyTotal) bool { return t.Currency == r.Currency })
-		if i < 0 {
-			out = append(out, currencyTotal{Currency: r.Currency})
-			i = len(out) - 1
-		}
-		out[i].Amount += open
-		out[i].Bills++
-	}
-	return out
+// isBadCursor reports whether err refuses a page position (after) the list did not give:
+// a mangled or hand-made URL, which starts the list over.
+func isBadCursor(err error) bool {
+	errs, _ := apperr.Errors(err)
+	return slices.ContainsFunc(errs, func(e *apperr.Error) bool { return slices.Equal(e.Field, []string{"after"}) })
 }
 
 func (s *server) billList(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	f := readBillFilter(r)
-	rows, err := s.listedBills(ctx, f)
+	rows, next, err := s.billPage(ctx, f, f.Trail.After, billPageSize)
+	if isBadCursor(err) {
+		f.Trail = trail{}
+		rows, next, err = s.billPage(ctx, f, "", billPageSize)
+	}
 	if err != nil {
 		return err
 	}
-	v := billListView{Filter: f, Count: len(rows), Capped: len(rows) >= payables.BillsLimit, Open: openTotals(rows),
-		Export: f.link(billsCSVURL, f.Tab)("", nil)}
+	v := billListView{Filter: f, Rows: rows, Export: f.link(billsCSVURL, f.Tab)("", nil)}
+	if !f.creditNotesOnTab() {
+		if v.Count, err = s.Payables.CountBills(ctx, f.query()); err != nil {
+			return err
+		}
+		if v.Open, err = s.Payables.OpenTotals(ctx, f.query()); err != nil {
+			return err
+		}
+	}
 	if v.Suppliers, err = s.Purchasing.Suppliers(ctx, purchasing.SupplierFilter{}); err != nil {
 		return err
 	}
-	// Pages over the selected bills: a page starts after the bill whose id is the cursor.
-	start := 0
-	if f.Trail.After != "" {
-		if id, err := strconv.ParseInt(f.Trail.After, 10, 64); err == nil {
-			if i := slices.IndexFunc(rows, func(b billListRow) bool { return b.ID == id }); i >= 0 {
-				start = i + 1
-			}
-		}
-	}
-	end := min(start+billPageSize, len(rows))
-	v.Rows = rows[start:end]
-	next := ""
-	if end < len(rows) {
-		next = strconv.FormatInt(rows[end-1].ID, 10)
-	}
-	v.Pager = f.Trail.pager(len(rows), billPageSize, next, f.link(billsURL, f.Tab))
+	v.Pager = f.Trail.pager(v.Count, billPageSize, next, f.link(billsURL, f.Tab))
 	return s.page(w, r, http.StatusOK, billListPage(v))
 }
 
@@ -233,30 +196,14 @@ var billCSVColumns = []string{"Supplier code", "Supplier", "Kind", "Number", "Cr
 	"Discount date", "Discount", "Currency", "Subtotal", "Tax", "Total", "Credited", "Paid", "Open", "Status",
 	"Exceptions", "Note"}
 
-// billListCSV exports every bill the list's filters select.
+// billExportBatch is how many bills the CSV export reads from the database at a time.
+const billExportBatch = payables.MaxBillsPage
+
+// billListCSV exports every bill the list's filters select, however many: it pages
+// through them and writes each batch as it comes rather than holding the whole file.
 func (s *server) billListCSV(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	f := readBillFilter(r)
-	rows, err := s.listedBills(ctx, f)
-	if err != nil {
-		return err
-	}
-	out := make([][]string, len(rows))
-	for i, b := range rows {
-		discountOn := ""
-		if b.DiscountOn != nil {
-			discountOn = formatDate(*b.DiscountOn)
-		}
-		var reasons []string
-		for _, e := range b.Exceptions {
-			reasons = append(reasons, billReasonText(e))
-		}
-		amt := func(n int64) string { return formatAmountInput(n, b.Currency) }
-		out[i] = []string{b.SupplierCode, b.SupplierName, billKindText(b.Kind), b.Number, b.CreditsNumber,
-			formatDate(b.BillDate), formatDate(b.DueOn), discountOn, amt(b.DiscountAmount), b.Currency, amt(b.Subtotal),
-			amt(b.TaxAmount), amt(b.Total), amt(b.Credited), amt(b.Paid), amt(b.Open()), billStatusText(b.Bill),
-			strings.Join(reasons, "; "), b.Note}
-	}
 	code := ""
 	if f.SupplierID != "" {
 		id, _ := strconv.ParseInt(f.SupplierID, 10, 64)
@@ -269,8 +216,80 @@ func (s *server) billListCSV(w http.ResponseWriter, r *http.Request) error {
 	if code == "" {
 		code = "all-suppliers"
 	}
+	// The first batch is read before anything is sent, so a failure there (or a refusal)
+	// is an error page rather than an empty file.
+	rows, next, err := s.billPage(ctx, f, "", billExportBatch)
+	if err != nil {
+		return err
+	}
 	name := "bills-" + f.Tab + "-" + code + "-" + formatDate(viewerToday(ctx)) + ".csv"
-	return writeCSV(w, name, billCSVColumns, out)
+	cw := startCSV(w, name)
+	if err := cw.Write(billCSVColumns); err != nil {
+		return s.abortCSV(ctx, err)
+	}
+	for {
+		for _, b := range rows {
+			if err := cw.Write(billCSVRow(b)); err != nil {
+				return s.abortCSV(ctx, err)
+			}
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return s.abortCSV(ctx, err)
+		}
+		if next == "" {
+			return nil
+		}
+		if rows, next, err = s.billPage(ctx, f, next, billExportBatch); err != nil {
+			return s.abortCSV(ctx, err)
+		}
+	}
+}
+
+// billCSVRow is bill b as a row of the export, its cells safe for a spreadsheet.
+func billCSVRow(b billListRow) []string {
+	discountOn := ""
+	if b.DiscountOn != nil {
+		discountOn = formatDate(*b.DiscountOn)
+	}
+	var reasons []string
+	for _, e := range b.Exceptions {
+		reasons = append(reasons, billReasonText(e))
+	}
+	amt := func(n int64) string { return formatAmountInput(n, b.Currency) }
+	row := []string{b.SupplierCode, b.SupplierName, billKindText(b.Kind), b.Number, b.CreditsNumber,
+		formatDate(b.BillDate), formatDate(b.DueOn), discountOn, amt(b.DiscountAmount), b.Currency, amt(b.Subtotal),
+		amt(b.TaxAmount), amt(b.Total), amt(b.Credited), amt(b.Paid), amt(b.Open()), billStatusText(b.Bill),
+		strings.Join(reasons, "; "), b.Note}
+	for i, cell := range row {
+		row[i] = csvSafe(cell)
+	}
+	return row
+}
+
+// startCSV sends the headers of a CSV download named filename and returns a writer of
+// its rows (UTF-8 with a byte order mark and CRLF line ends, as writeCSV), for an export
+// too long to hold in memory.
+func startCSV(w http.ResponseWriter, filename string) *csv.Writer {
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, utf8BOM)
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	return cw
+}
+
+// abortCSV ends a CSV download that failed after it started: the error is logged and the
+// connection cut, so the browser reports a failed download rather than keeping a file
+// that silently lacks rows. A client that went away (ctx done) is not logged.
+func (s *server) abortCSV(ctx context.Context, err error) error {
+	if ctx.Err() == nil {
+		s.Log.ErrorContext(ctx, "CSV export failed after it started", "err", err)
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // Bill entry.
@@ -444,13 +463,22 @@ type billEditor struct {
 	// supplier's bills a credit note may reduce.
 	Credited   *payables.Bill
 	Creditable []payables.Bill
-	Rows       []billEntryRow
+	// CreditableMore says older bills of the supplier are not offered in Creditable.
+	CreditableMore bool
+	Rows           []billEntryRow
 	// Duplicate is the bill already entered under the number typed, when refused.
 	Duplicate *payables.Bill
 	// Reloaded says the form was sent with another supplier or bill to credit than its
 	// lines were for: it was not saved, and the lines are proposed again to check.
 	Reloaded bool
 }
+
+// maxCreditable bounds the bills offered to credit: the supplier's most recent ones.
+const maxCreditable = 200
+
+// creditableStatuses are those of the bills a credit note may reduce: any but rejected.
+var creditableStatuses = []payables.Status{payables.Matched, payables.Exception, payables.Accepted,
+	payables.CreditRequested, payables.Approved, payables.PartiallyPaid, payables.Paid}
 
 // billEntryRow is a form row with its order line.
 type billEntryRow struct {
@@ -563,15 +591,20 @@ func (s *server) billEditor(ctx context.Context, f billForm, fe formErrors) (bil
 			if !slices.ContainsFunc(e.Suppliers, func(x purchasing.Supplier) bool { return x.ID == sid }) {
 				e.Suppliers = append(e.Suppliers, sup)
 			}
-			bills, err := s.Payables.Bills(ctx, payables.BillFilter{SupplierID: sid, Kind: payables.KindBill})
+			// A bounded choice: the supplier's most recent bills not rejected. An older
+			// bill is credited from its own page (Enter a credit note), which the page
+			// says when bills are left out (CreditableMore).
+			page, err := s.Payables.Bills(ctx, payables.BillFilter{SupplierID: sid, Kind: payables.KindBill,
+				Statuses: creditableStatuses, First: maxCreditable})
 			if err != nil {
 				return e, err
 			}
-			for _, b := range bills {
-				if b.Status != payables.Rejected && b.Total > b.Credited {
+			for _, b := range page.Bills {
+				if b.Total > b.Credited {
 					e.Creditable = append(e.Creditable, b)
 				}
 			}
+			e.CreditableMore = page.Next != ""
 			if e.Credited != nil && !slices.ContainsFunc(e.Creditable, func(b payables.Bill) bool { return b.ID == e.Credited.ID }) {
 				e.Creditable = append(e.Creditable, *e.Credited)
 			}
@@ -755,11 +788,12 @@ func enteredFlash(b payables.Bill) string {
 
 // billNumbered finds supplierID's bill numbered number (whatever its case).
 func (s *server) billNumbered(ctx context.Context, supplierID int64, number string) (payables.Bill, bool, error) {
-	bills, err := s.Payables.Bills(ctx, payables.BillFilter{SupplierID: supplierID, Number: number})
-	if err != nil || len(bills) == 0 {
+	// A number is unique per supplier: one bill at most.
+	page, err := s.Payables.Bills(ctx, payables.BillFilter{SupplierID: supplierID, Number: number})
+	if err != nil || len(page.Bills) == 0 {
 		return payables.Bill{}, false, err
 	}
-	b, err := s.Payables.Bill(ctx, bills[0].ID) // with its lines
+	b, err := s.Payables.Bill(ctx, page.Bills[0].ID) // with its lines
 	return b, err == nil, err
 }
 

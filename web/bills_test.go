@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"encoding/csv"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -42,14 +44,14 @@ func idText(id int64) string { return strconv.FormatInt(id, 10) }
 // billByNumber is the fixture supplier's bill numbered number, read from the database.
 func (p payablesApp) billByNumber(t *testing.T, number string) (payables.Bill, bool) {
 	t.Helper()
-	bills, err := p.deps.Payables.Bills(p.as("accountant"), payables.BillFilter{SupplierID: p.supplier.ID, Number: number})
+	page, err := p.deps.Payables.Bills(p.as("accountant"), payables.BillFilter{SupplierID: p.supplier.ID, Number: number})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(bills) == 0 {
+	if len(page.Bills) == 0 {
 		return payables.Bill{}, false
 	}
-	b, err := p.deps.Payables.Bill(p.as("accountant"), bills[0].ID)
+	b, err := p.deps.Payables.Bill(p.as("accountant"), page.Bills[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +237,189 @@ func TestBillList(t *testing.T) {
 		if got := res.byID("open-TWD"); !strings.HasSuffix(got, "on 54 bills") {
 			t.Errorf("open total %q, want it over the 54 open bills", got)
 		}
+		if got, want := pagerCount(res), "Page 2 of 2 · 56 in all"; got != want {
+			t.Errorf("pager %q, want %q", got, want)
+		}
 	})
+
+	// Years of bills, far more than the 500 the list used to stop at: most paid, some
+	// approved, some part paid, many on the same day.
+	if _, err := p.db.Exec(`WITH b AS (
+			INSERT INTO supplier_bills (supplier_id, number, bill_date, currency, subtotal, tax_amount, total, due_on, status)
+			SELECT $1, 'OLD-' || i, current_date - 400 - i / 7, 'TWD', 1000, 50, 1050, current_date - 370 - i / 7,
+				CASE WHEN i % 20 = 0 THEN 'PARTIALLY_PAID' WHEN i % 10 = 0 THEN 'APPROVED' ELSE 'PAID' END
+			FROM generate_series(1, 600) i RETURNING id, status, total)
+		INSERT INTO supplier_payments (bill_id, supplier_id, currency, amount, paid_on)
+		SELECT id, $1, 'TWD', CASE WHEN status = 'PAID' THEN total ELSE 50 END, current_date - 300
+		FROM b WHERE status <> 'APPROVED'`, p.supplier.ID); err != nil {
+		t.Fatal(err)
+	}
+	// What each tab should list, in order, and what the bills owe by Bill.Open.
+	selected := func(t *testing.T, where string) (numbers []string, open int64, owing int) {
+		t.Helper()
+		var bills []payables.Bill
+		if err := p.db.Select(&bills, `SELECT b.number, b.kind, b.status, b.total,
+			coalesce((SELECT sum(p.amount + p.discount) FROM supplier_payments p WHERE p.bill_id = b.id), 0) AS paid,
+			coalesce((SELECT sum(c.total) FROM supplier_bills c WHERE c.credits_bill_id = b.id), 0) AS credited
+			FROM supplier_bills b WHERE `+where+` ORDER BY b.bill_date DESC, b.id DESC`); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range bills {
+			numbers = append(numbers, b.Number)
+			if o := b.Open(); o > 0 {
+				open += o
+				owing++
+			}
+		}
+		return numbers, open, owing
+	}
+
+	t.Run("every page of years of bills, with totals over all of them", func(t *testing.T) {
+		tabs := []struct {
+			query, where string
+			many         bool
+		}{
+			{"", "true", true},
+			{"?show=paid", "b.status = 'PAID' AND b.kind = 'BILL'", true},
+			{"?supplier=" + idText(p.supplier.ID), "b.supplier_id = " + idText(p.supplier.ID), true},
+			{"?show=approved&supplier=" + idText(p.supplier.ID), "b.status IN ('APPROVED', 'PARTIALLY_PAID') AND b.kind = 'BILL'", false},
+		}
+		for _, tab := range tabs {
+			want, open, owing := selected(t, tab.where)
+			if tab.many && len(want) <= 500 {
+				t.Fatalf("%q selects %d bills: the test needs more than 500", tab.query, len(want))
+			}
+			pages := (len(want) + billPageSize - 1) / billPageSize
+			var got []string
+			var urls []string
+			link := billsURL + tab.query
+			for page := 1; link != ""; page++ {
+				if page > pages {
+					t.Fatalf("%q: more than the %d pages expected", tab.query, pages)
+				}
+				urls = append(urls, link)
+				res := c.get(link).wantStatus(http.StatusOK)
+				rows := res.rows("bill-results")
+				if page < pages && len(rows) != billPageSize {
+					t.Errorf("%q page %d has %d rows, want %d", tab.query, page, len(rows), billPageSize)
+				}
+				for _, r := range rows {
+					got = append(got, r[1])
+				}
+				if got, want := pagerCount(res), fmt.Sprintf("Page %d of %d · %s in all", page, pages, formatCount(len(want))); got != want {
+					t.Errorf("%q: pager %q, want %q", tab.query, got, want)
+				}
+				wantOpen := formatMoney(open, "TWD") + " on " + formatCount(owing) + " bills"
+				if owing == 0 {
+					if res.hasID("open-TWD") {
+						t.Errorf("%q page %d: an open total where nothing is owed", tab.query, page)
+					}
+				} else if got := res.byID("open-TWD"); got != wantOpen {
+					t.Errorf("%q page %d: open total %q, want %q", tab.query, page, got, wantOpen)
+				}
+				link = ""
+				if next := find(res.document(), func(n *html.Node) bool { return attr(n, "rel") == "next" }); len(next) == 1 {
+					link = attr(next[0], "href")
+				}
+			}
+			// The number cell also names a credit note's bill: keep the number only.
+			for i, g := range got {
+				got[i], _, _ = strings.Cut(g, " ")
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%q lists %d bills, want all %d in order (first difference at %d)", tab.query, len(got), len(want),
+					firstDifference(got, want))
+			}
+			// Back from the last page is the page before it.
+			last := c.get(urls[len(urls)-1])
+			prev := find(last.document(), func(n *html.Node) bool { return attr(n, "rel") == "prev" })
+			if len(prev) != 1 {
+				t.Fatalf("%q: no previous link on the last page", tab.query)
+			}
+			if got, want := c.get(attr(prev[0], "href")).rows("bill-results"), c.get(urls[len(urls)-2]).rows("bill-results"); !slices.EqualFunc(got, want, slices.Equal) {
+				t.Errorf("%q: the previous page of the last is not the one before it", tab.query)
+			}
+		}
+	})
+
+	t.Run("a page position the list did not give starts it over", func(t *testing.T) {
+		want := c.get(billsURL).rows("bill-results")
+		for _, after := range []string{"2026-99-01.5", "nonsense", "2026-05-01.0"} {
+			res := c.get(billsURL + "?after=" + after + "&prev=0").wantStatus(http.StatusOK)
+			if got := res.rows("bill-results"); !slices.EqualFunc(got, want, slices.Equal) {
+				t.Errorf("after=%s: not the first page", after)
+			}
+			if got := pagerCount(res); !strings.HasPrefix(got, "Page 1 of") {
+				t.Errorf("after=%s: pager %q", after, got)
+			}
+		}
+	})
+
+	t.Run("the bills offered to credit say when older ones are left out", func(t *testing.T) {
+		res := c.get(billNewURL + "?supplier=" + idText(p.supplier.ID)).wantStatus(http.StatusOK)
+		options := find(res.document(), func(n *html.Node) bool {
+			return n.Data == "option" && n.Parent != nil && attr(n.Parent, "id") == "bill-credits" && attr(n, "value") != ""
+		})
+		if len(options) != maxCreditable {
+			t.Errorf("%d bills offered to credit, want the %d most recent", len(options), maxCreditable)
+		}
+		if !res.hasID("bill-credits-more") {
+			t.Error("no word that older bills are not offered")
+		}
+		res = c.get(billNewURL + "?supplier=" + idText(other.ID)).wantStatus(http.StatusOK)
+		if res.hasID("bill-credits-more") {
+			t.Error("a supplier with no bills is said to have older ones")
+		}
+	})
+
+	t.Run("the export has every bill, past a batch", func(t *testing.T) {
+		for _, tab := range []struct{ query, where string }{
+			{"", "true"},
+			{"?show=paid", "b.status = 'PAID' AND b.kind = 'BILL'"},
+		} {
+			want, _, _ := selected(t, tab.where)
+			if len(want) <= billExportBatch {
+				t.Fatalf("%q selects %d bills: the test needs more than a batch (%d)", tab.query, len(want), billExportBatch)
+			}
+			res := c.get(billsCSVURL + tab.query).wantStatus(http.StatusOK)
+			records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(res.Body, utf8BOM))).ReadAll()
+			if err != nil {
+				t.Fatalf("%q: %v", tab.query, err)
+			}
+			if len(records) == 0 || !slices.Equal(records[0], billCSVColumns) {
+				t.Fatalf("%q: header %v", tab.query, records[:min(1, len(records))])
+			}
+			var got []string
+			for _, r := range records[1:] {
+				got = append(got, r[3])
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%q exports %d bills, want all %d in order (first difference at %d)", tab.query, len(got), len(want),
+					firstDifference(got, want))
+			}
+		}
+	})
+}
+
+// pagerCount is the pager's "Page n of m · k in all".
+func pagerCount(r *response) string {
+	r.t.Helper()
+	n := find(r.document(), func(n *html.Node) bool { return n.Data == "li" && attr(n, "class") == "count" })
+	if len(n) != 1 {
+		r.t.Fatalf("no pager count; body:\n%s", r.Body)
+	}
+	return text(n[0])
+}
+
+// firstDifference is the index where a and b first differ (the shorter one's length when
+// one is the other's beginning).
+func firstDifference(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
 
 func TestBillEntryForm(t *testing.T) {
@@ -671,12 +855,6 @@ func TestBrowserBillToPayment(t *testing.T) {
 			t.Errorf("the pages logged errors (a script failed or the CSP blocked something):\n%s", strings.Join(got, "\n"))
 		}
 	}()
-	notReloaded := func(t *testing.T) {
-		t.Helper()
-		if marker := browserValue(t, browser, chromedp.Evaluate[string](`window.atriumLoaded || "reloaded"`)); marker != "first load" {
-			t.Fatalf("the page was reloaded (%q)", marker)
-		}
-	}
 	value := func(t *testing.T, sel string) string {
 		t.Helper()
 		return browserValue(t, browser, chromedp.Value(chromedp.CSS(sel)))
@@ -688,7 +866,7 @@ func TestBrowserBillToPayment(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
 			signInAs("accountant"),
 			chromedp.WaitVisible(chromedp.CSS(`#no-supplier`)),
-			chromedp.Evaluate[chromedp.Void](`window.atriumLoaded = "first load"`),
+			markLoaded,
 		)
 	})
 	runStep(t, "the supplier's lines come in place", func(t *testing.T) {
@@ -696,7 +874,7 @@ func TestBrowserBillToPayment(t *testing.T) {
 			changeValue(`#bill-supplier`, idText(p.supplier.ID)),
 			chromedp.WaitVisible(chromedp.CSS(`#bill-row-qty-0`)),
 		)
-		notReloaded(t)
+		notReloaded(t, browser)
 		if got := value(t, `#bill-row-qty-0`); got != "10" {
 			t.Errorf("quantity %q, want the 10 received", got)
 		}
@@ -717,14 +895,14 @@ func TestBrowserBillToPayment(t *testing.T) {
 		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#bill-lines-with-tax`))); !strings.HasPrefix(got, "NT$1,050") {
 			t.Errorf("lines with tax %q", got)
 		}
-		notReloaded(t)
+		notReloaded(t, browser)
 	})
 	runStep(t, "a charge row is added in place, keeping what was typed", func(t *testing.T) {
 		browse(t, browser,
 			chromedp.Click(chromedp.CSS(`#add-charge`)),
 			chromedp.WaitVisible(chromedp.CSS(`#bill-charge-desc-1`)),
 		)
-		notReloaded(t)
+		notReloaded(t, browser)
 		if got := value(t, `#bill-number`); got != "INV-CHROME-1" {
 			t.Errorf("number %q after adding a charge", got)
 		}

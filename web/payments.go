@@ -288,15 +288,23 @@ func (s *server) supplierLedger(w http.ResponseWriter, r *http.Request) error {
 	if v.Supplier, err = s.Purchasing.Supplier(ctx, id); err != nil {
 		return err
 	}
-	bills, err := s.Payables.Bills(ctx, payables.BillFilter{SupplierID: id, Kind: payables.KindBill,
+	// Every open bill, page after page: the list and its total are what the supplier is
+	// owed, so none may be left out (a supplier's unpaid bills are some dozens, not years).
+	q := payables.BillFilter{SupplierID: id, Kind: payables.KindBill, First: payables.MaxBillsPage,
 		Statuses: []payables.Status{payables.Matched, payables.Exception, payables.Accepted, payables.CreditRequested,
-			payables.Approved, payables.PartiallyPaid}})
-	if err != nil {
-		return err
-	}
-	for _, b := range bills {
-		if b.Open() > 0 {
-			v.Open = append(v.Open, b)
+			payables.Approved, payables.PartiallyPaid}}
+	for {
+		page, err := s.Payables.Bills(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, b := range page.Bills {
+			if b.Open() > 0 {
+				v.Open = append(v.Open, b)
+			}
+		}
+		if q.After = page.Next; q.After == "" {
+			break
 		}
 	}
 	// Oldest due first: what to pay next is on top.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,8 +90,10 @@ type Bill struct {
 	// Paid is what payments and discounts taken have settled so far.
 	Paid int64 `db:"paid" json:"paid"`
 	// Credited is the total of credit notes against the bill.
-	Credited int64      `db:"credited" json:"credited"`
-	Lines    []BillLine `json:"lines"`
+	Credited int64 `db:"credited" json:"credited"`
+	// CreditsNumber is the number of the bill a credit note reduces ("" for a bill).
+	CreditsNumber string     `db:"credits_number" json:"creditsNumber"`
+	Lines         []BillLine `json:"lines"`
 }
 
 // Open is what is still owed on the bill: its total less credit notes against it,
@@ -141,7 +144,8 @@ type BillLineInput struct {
 }
 
 const billColumns = `b.id, b.kind, b.supplier_id, su.code AS supplier_code, su.name AS supplier_name, b.number,
-	b.credits_bill_id, b.bill_date, b.currency, b.subtotal, b.tax_amount, b.total, b.due_on, b.discount_on,
+	b.credits_bill_id, coalesce((SELECT c.number FROM supplier_bills c WHERE c.id = b.credits_bill_id), '') AS credits_number,
+	b.bill_date, b.currency, b.subtotal, b.tax_amount, b.total, b.due_on, b.discount_on,
 	b.discount_amount, b.status, b.exceptions, b.resolution_reason, b.note, b.entered_by, b.approved_by,
 	b.approved_at, b.created_at,
 	coalesce((SELECT sum(p.amount + p.discount) FROM supplier_payments p WHERE p.bill_id = b.id), 0) AS paid,
@@ -342,35 +346,163 @@ func (s *Service) Bill(ctx context.Context, id int64) (Bill, error) {
 	return loadBill(ctx, s.db, id, false)
 }
 
-// BillFilter selects bills.
+// BillFilter selects bills and, for Bills, a page of them.
 type BillFilter struct {
 	SupplierID int64
 	Statuses   []Status
 	Kind       Kind
 	// Number selects the bill so numbered, whatever its case.
 	Number string
+	// After is the Next of the previous page ("" for the first page). Bills only.
+	After string
+	// First is the page size, 1 to MaxBillsPage (0: DefaultBillsPage). Bills only.
+	First int
 }
 
-// BillsLimit is how many bills Bills returns at most.
-const BillsLimit = 500
+// Page sizes of Bills.
+const (
+	DefaultBillsPage = 50
+	MaxBillsPage     = 500
+)
 
-// Bills lists bills without their lines (Bill has them), the most recent first, at most
-// BillsLimit. Accountants and managers.
-func (s *Service) Bills(ctx context.Context, f BillFilter) ([]Bill, error) {
+// BillPage is a page of bills, the most recent first.
+type BillPage struct {
+	Bills []Bill `json:"bills"`
+	// Next is the After of the next page, "" on the last page.
+	Next string `json:"next"`
+}
+
+// OpenTotal is what the bills of a selection still owe in one currency, and on how many
+// bills (those that owe something).
+type OpenTotal struct {
+	Currency string `db:"currency" json:"currency"`
+	Amount   int64  `db:"amount" json:"amount"`
+	Bills    int    `db:"bills" json:"bills"`
+}
+
+// where is f's selection as SQL conditions on supplier_bills b with their arguments
+// (paging aside), so a list, its count and its totals select the same bills.
+func (f BillFilter) where() (string, []any) {
+	conds := []string{"TRUE"}
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	if f.SupplierID != 0 {
+		add("b.supplier_id = $%d", f.SupplierID)
+	}
+	if len(f.Statuses) > 0 {
+		st := make(pq.StringArray, len(f.Statuses))
+		for i, x := range f.Statuses {
+			st[i] = string(x)
+		}
+		add("b.status = ANY($%d)", st)
+	}
+	if f.Kind != "" {
+		add("b.kind = $%d", string(f.Kind))
+	}
+	if n := strings.TrimSpace(f.Number); n != "" {
+		add("lower(b.number) = lower($%d)", n)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// billCursor is where a page ending with b stops: its date and id, as "2026-05-01.42"
+// (letters, digits, dots and dashes, so it travels in a URL as it is).
+func billCursor(b Bill) string {
+	return dateText(b.BillDate) + "." + strconv.FormatInt(b.ID, 10)
+}
+
+// parseBillCursor reads a cursor billCursor made, strictly: anything else is refused
+// rather than read as some other place in the list.
+func parseBillCursor(c string) (time.Time, int64, bool) {
+	d, n, ok := strings.Cut(c, ".")
+	if !ok {
+		return time.Time{}, 0, false
+	}
+	date, err := time.Parse(time.DateOnly, d)
+	if err != nil || dateText(date) != d {
+		return time.Time{}, 0, false
+	}
+	id, err := strconv.ParseInt(n, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != n {
+		return time.Time{}, 0, false
+	}
+	return date, id, true
+}
+
+// Bills lists a page of the bills f selects without their lines (Bill has them), the
+// most recent first (by bill date, then the last entered). Pages are keyset: a page
+// starts after the previous page's last bill, so bills entered meanwhile do not shift
+// it. Accountants and managers. Errors: Forbidden, apperr.List (after, first).
+func (s *Service) Bills(ctx context.Context, f BillFilter) (BillPage, error) {
+	if _, err := actor.RequireStaff(ctx, payers...); err != nil {
+		return BillPage{}, err
+	}
+	var errs apperr.List
+	first := f.First
+	if first == 0 {
+		first = DefaultBillsPage
+	}
+	if first < 1 || first > MaxBillsPage {
+		errs = append(errs, apperr.Invalid("first", "ask for 1 to %d bills a page (0 for %d)", MaxBillsPage, DefaultBillsPage))
+	}
+	where, args := f.where()
+	if f.After != "" {
+		date, id, ok := parseBillCursor(f.After)
+		if !ok {
+			errs = append(errs, apperr.Invalid("after", "the page position %q is not one the bills list gave: start again from the first page",
+				f.After).WithReason("BAD_CURSOR"))
+		}
+		args = append(args, dateText(date), id)
+		where += fmt.Sprintf(" AND (b.bill_date, b.id) < ($%d::date, $%d)", len(args)-1, len(args))
+	}
+	if len(errs) > 0 {
+		return BillPage{}, errs
+	}
+	args = append(args, first+1)
+	var page BillPage
+	if err := s.db.SelectContext(ctx, &page.Bills, `SELECT `+billColumns+billFrom+` WHERE `+where+`
+		ORDER BY b.bill_date DESC, b.id DESC LIMIT $`+strconv.Itoa(len(args)), args...); err != nil {
+		return BillPage{}, err
+	}
+	if len(page.Bills) > first {
+		page.Bills = page.Bills[:first]
+		page.Next = billCursor(page.Bills[first-1])
+	}
+	return page, nil
+}
+
+// CountBills is how many bills f selects (After and First aside). Accountants and
+// managers. Errors: Forbidden.
+func (s *Service) CountBills(ctx context.Context, f BillFilter) (int, error) {
+	if _, err := actor.RequireStaff(ctx, payers...); err != nil {
+		return 0, err
+	}
+	where, args := f.where()
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM supplier_bills b WHERE `+where, args...)
+	return n, err
+}
+
+// OpenTotals is what every bill f selects (After and First aside) still owes, per
+// currency in alphabetical order, by the rule of Bill.Open: the total less credit notes
+// against it, payments and discounts taken; nothing for credit notes and rejected bills.
+// Currencies with nothing owed are left out. Accountants and managers. Errors: Forbidden.
+func (s *Service) OpenTotals(ctx context.Context, f BillFilter) ([]OpenTotal, error) {
 	if _, err := actor.RequireStaff(ctx, payers...); err != nil {
 		return nil, err
 	}
-	st := make([]string, len(f.Statuses))
-	for i, x := range f.Statuses {
-		st[i] = string(x)
-	}
-	var bs []Bill
-	err := s.db.SelectContext(ctx, &bs, `SELECT `+billColumns+billFrom+`
-		WHERE ($1 = 0 OR b.supplier_id = $1) AND (cardinality($2::text[]) = 0 OR b.status = ANY($2))
-		  AND ($3 = '' OR b.kind = $3) AND ($4 = '' OR lower(b.number) = lower($4))
-		ORDER BY b.bill_date DESC, b.id DESC LIMIT $5`,
-		f.SupplierID, pq.StringArray(st), string(f.Kind), strings.TrimSpace(f.Number), BillsLimit)
-	return bs, err
+	where, args := f.where()
+	ts := []OpenTotal{}
+	err := s.db.SelectContext(ctx, &ts, `SELECT b.currency, sum(o.open)::bigint AS amount, count(*) AS bills
+		FROM supplier_bills b CROSS JOIN LATERAL (SELECT b.total
+			- coalesce((SELECT sum(c.total) FROM supplier_bills c WHERE c.credits_bill_id = b.id), 0)
+			- coalesce((SELECT sum(p.amount + p.discount) FROM supplier_payments p WHERE p.bill_id = b.id), 0) AS open) o
+		WHERE `+where+` AND b.kind = 'BILL' AND b.status <> 'REJECTED' AND o.open > 0
+		GROUP BY b.currency ORDER BY b.currency`, args...)
+	return ts, err
 }
 
 func loadBill(ctx context.Context, q sqlx.QueryerContext, id int64, forUpdate bool) (Bill, error) {

@@ -149,9 +149,9 @@ func TestEnterBill(t *testing.T) {
 			t.Errorf("message %q", e.Message)
 		}
 		// The one already entered is found by the number as typed.
-		found, err := f.svc.Bills(f.as("accountant"), payables.BillFilter{SupplierID: f.supplier.ID, Number: in.Number})
+		page, err := f.svc.Bills(f.as("accountant"), payables.BillFilter{SupplierID: f.supplier.ID, Number: in.Number})
 		must(t, err)
-		if len(found) != 1 || !strings.EqualFold(found[0].Number, strings.TrimSpace(in.Number)) {
+		if found := page.Bills; len(found) != 1 || !strings.EqualFold(found[0].Number, strings.TrimSpace(in.Number)) {
 			t.Errorf("bills numbered %q: %+v", in.Number, found)
 		}
 	})

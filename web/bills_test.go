@@ -927,15 +927,12 @@ func TestBrowserBillToPayment(t *testing.T) {
 	// by a payment run inside its discount window.
 	b, _ := p.billByNumber(t, "INV-CHROME-1")
 	runStep(t, "the manager approves it", func(t *testing.T) {
+		signInTo(t, browser, p.srv.URL, "manager", billURL(b.ID), `#approve-bill`)
 		browse(t, browser,
-			chromedp.Click(chromedp.CSS(`form[action="/admin/logout"] button`)),
-			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			chromedp.Navigate(p.srv.URL+billURL(b.ID)),
-			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			signInAs("manager"),
 			chromedp.Click(chromedp.CSS(`#approve-bill`)),
 			chromedp.WaitVisible(chromedp.CSS(`#pay-form`)),
 		)
+		notReloaded(t, browser)
 		if got := browserValue(t, browser, chromedp.Text(chromedp.CSS(`#bill-status`))); got != "Approved for payment" {
 			t.Fatalf("status %q after approval", got)
 		}

@@ -186,8 +186,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /admin/purchasing/settings/rules/{id}", s.staff(canEditApprovalRules, s.approvalRuleUpdate))
 	mux.Handle("POST /admin/purchasing/settings/rules/{id}/remove", s.staff(canEditApprovalRules, s.approvalRuleRemove))
 
-	// Accounts payable.
-	// bills.go
+	// Accounts payable: bills, their reconciliation workbench, payment runs, reports.
 	mux.Handle("GET /admin/payables/bills", s.staff(canSeePayables, s.billList))
 	mux.Handle("GET /admin/payables/bills.csv", s.staff(canSeePayables, s.billListCSV))
 	mux.Handle("GET /admin/payables/bills/new", s.staff(canSeePayables, s.billNew))
@@ -196,7 +195,6 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /admin/payables/bills/import", s.staff(canSeePayables, s.billImport))
 	mux.Handle("GET /admin/payables/bills/import/template.csv", s.staff(canSeePayables, s.billImportTemplateCSV))
 
-	// workbench.go
 	mux.Handle("GET /admin/payables/bills/{id}", s.staff(canSeePayables, s.billShow))
 	mux.Handle("POST /admin/payables/bills/{id}/accept", s.staff(canSeePayables, s.billAcceptVariance))
 	mux.Handle("POST /admin/payables/bills/{id}/request-credit", s.staff(canSeePayables, s.billRequestCredit))
@@ -205,24 +203,22 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /admin/payables/bills/{id}/rematch", s.staff(canSeePayables, s.billRematch))
 	mux.Handle("POST /admin/payables/bills/{id}/payments", s.staff(canSeePayables, s.billPay))
 
-	// payments.go
 	mux.Handle("GET /admin/payables/payment-runs", s.staff(canSeePayables, s.paymentRuns))
 	mux.Handle("POST /admin/payables/payment-runs", s.staff(canSeePayables, s.paymentRunCreate))
 	mux.Handle("GET /admin/payables/payment-runs/{id}", s.staff(canSeePayables, s.paymentRunShow))
 	mux.Handle("GET /admin/payables/payment-runs/{id}/remittance/{supplier}", s.staff(canSeePayables, s.remittancePDF))
 	mux.Handle("GET /admin/payables/suppliers/{id}", s.staff(canSeePayables, s.supplierLedger))
 
-	// payables_reports.go
-	mux.Handle("GET "+agingURL, s.staff(canSeePayables, s.aging))
-	mux.Handle("GET "+agingURL+".csv", s.staff(canSeePayables, s.agingCSV))
-	mux.Handle("GET "+grniURL, s.staff(canSeePayables, s.grni))
-	mux.Handle("GET "+grniURL+".csv", s.staff(canSeePayables, s.grniCSV))
-	mux.Handle("GET "+cashForecastURL, s.staff(canSeePayables, s.cashForecast))
-	mux.Handle("GET "+cashForecastURL+".csv", s.staff(canSeePayables, s.cashForecastCSV))
-	mux.Handle("GET "+journalsURL, s.staff(canSeePayables, s.journals))
-	mux.Handle("GET "+journalsURL+".csv", s.staff(canSeePayables, s.journalsCSV))
-	mux.Handle("GET "+payablesSettingsURL, s.staff(canEditPayablesSettings, s.payablesSettings))
-	mux.Handle("POST "+payablesSettingsURL, s.staff(canEditPayablesSettings, s.payablesSettingsSave))
+	mux.Handle("GET /admin/payables/aging", s.staff(canSeePayables, s.aging))
+	mux.Handle("GET /admin/payables/aging.csv", s.staff(canSeePayables, s.agingCSV))
+	mux.Handle("GET /admin/payables/grni", s.staff(canSeePayables, s.grni))
+	mux.Handle("GET /admin/payables/grni.csv", s.staff(canSeePayables, s.grniCSV))
+	mux.Handle("GET /admin/payables/forecast", s.staff(canSeePayables, s.cashForecast))
+	mux.Handle("GET /admin/payables/forecast.csv", s.staff(canSeePayables, s.cashForecastCSV))
+	mux.Handle("GET /admin/payables/journals", s.staff(canSeePayables, s.journals))
+	mux.Handle("GET /admin/payables/journals.csv", s.staff(canSeePayables, s.journalsCSV))
+	mux.Handle("GET /admin/payables/settings", s.staff(canEditPayablesSettings, s.payablesSettings))
+	mux.Handle("POST /admin/payables/settings", s.staff(canEditPayablesSettings, s.payablesSettingsSave))
 
 	mux.Handle("GET /admin/staff", s.staff(staff.CanView, s.staffList))
 	mux.Handle("GET /admin/staff/new", s.staff(staff.CanEdit, s.staffNew))

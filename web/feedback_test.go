@@ -180,14 +180,29 @@ func TestUnsubscribe(t *testing.T) {
 			t.Error("a bad token withdrew a consent")
 		}
 	})
-	t.Run("the real token unsubscribes, once", func(t *testing.T) {
+	t.Run("opening the link only asks to confirm", func(t *testing.T) {
+		status, body, h := get(t, "?token="+url.QueryEscape(token))
+		if status != http.StatusOK || !strings.Contains(body, "Unsubscribe from our marketing emails?") ||
+			!strings.Contains(body, `name="token" value="`+token+`"`) {
+			t.Fatalf("%d %s", status, body)
+		}
+		if h.Get("Referrer-Policy") != "no-referrer" || h.Get("Cache-Control") != "no-store" {
+			t.Errorf("headers %v", h)
+		}
+		if !emailConsent(t, a.keen) {
+			t.Error("opening the link (as a mail scanner does) withdrew the consent")
+		}
+	})
+	t.Run("confirming unsubscribes, once", func(t *testing.T) {
 		for range 2 {
-			status, body, h := get(t, "?token="+url.QueryEscape(token))
-			if status != http.StatusOK || !strings.Contains(body, "You are unsubscribed") {
-				t.Fatalf("%d %s", status, body)
+			res, err := http.PostForm(srv.URL+"/unsubscribe", url.Values{"token": {token}})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if h.Get("Referrer-Policy") != "no-referrer" || h.Get("Cache-Control") != "no-store" {
-				t.Errorf("headers %v", h)
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "You are unsubscribed") {
+				t.Fatalf("%d %s", res.StatusCode, b)
 			}
 		}
 		if emailConsent(t, a.keen) || !emailConsent(t, a.keen2) {

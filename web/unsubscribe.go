@@ -14,9 +14,10 @@ import (
 
 // UnsubscribeHandler serves the link at the foot of every campaign email, outside the
 // back office and without sign-in: the token's signature is the proof. GET (the link
-// opened) and POST (one-click unsubscribe, RFC 8058, sent by mail clients) both withdraw
-// the marketing email consent and show a confirmation; opening it again changes nothing.
-// A token that is not this server's, or was altered, gets 400 and says what to do.
+// opened) only asks to confirm, because mail scanners open every link in a message; POST
+// (the confirm button, or one-click unsubscribe, RFC 8058, sent by mail clients)
+// withdraws the marketing email consent; confirming again changes nothing. A token that
+// is not this server's, or was altered, gets 400 and says what to do.
 func UnsubscribeHandler(m *marketing.Service, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -32,26 +33,33 @@ func UnsubscribeHandler(m *marketing.Service, log *slog.Logger) http.Handler {
 			r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 			token = r.PostFormValue("token")
 		}
-		v := unsubscribeView{Done: true}
+		v := unsubscribeView{Token: token, Done: r.Method == http.MethodPost}
+		var err error
+		if v.Done {
+			err = m.Unsubscribe(r.Context(), token)
+		} else {
+			err = m.CheckUnsubscribeToken(token)
+		}
 		status := http.StatusOK
-		if err := m.Unsubscribe(r.Context(), token); err != nil {
-			switch apperr.CodeOf(err) {
-			case apperr.CodeInvalid, apperr.CodeNotFound:
-				status, v = http.StatusBadRequest, unsubscribeView{Problem: messageOf(err)}
-				if token == "" {
-					v.Problem = "this address lacks the token of the email's link; copy the whole link from the email into the browser, or change your choices in your account"
-				}
-			default:
-				observe.Logger(r.Context(), log).Error("unsubscribe failed", "err", err)
-				status, v = http.StatusInternalServerError, unsubscribeView{Problem: "we could not record your choice just now; please open the link again in a few minutes"}
+		switch {
+		case err == nil:
+		case apperr.CodeOf(err) == apperr.CodeInvalid, apperr.CodeOf(err) == apperr.CodeNotFound:
+			status, v = http.StatusBadRequest, unsubscribeView{Problem: messageOf(err)}
+			if token == "" {
+				v.Problem = "this address lacks the token of the email's link; copy the whole link from the email into the browser, or change your choices in your account"
 			}
+		default:
+			observe.Logger(r.Context(), log).Error("unsubscribe failed", "err", err)
+			status, v = http.StatusInternalServerError, unsubscribeView{Problem: "we could not record your choice just now; please open the link again in a few minutes"}
 		}
 		writeStandalone(w, r, status, unsubscribePage(v))
 	})
 }
 
-// unsubscribeView is the page a customer sees after opening an unsubscribe link.
+// unsubscribeView is the page a customer sees after opening an unsubscribe link: the
+// question (Token to confirm with), the confirmation (Done) or what went wrong.
 type unsubscribeView struct {
+	Token   string
 	Done    bool
 	Problem string
 }

@@ -373,25 +373,42 @@ func (s *Service) UnsubscribeLink(campaignID, customerID int64) string {
 	return s.cfg.UnsubscribeURL + sep + "token=" + url.QueryEscape(s.UnsubscribeToken(campaignID, customerID))
 }
 
-// Unsubscribe records the withdrawal of the marketing email consent of the customer a
-// token was made for (channel EMAIL_LINK), once: opening the link again changes nothing.
-// It needs no sign-in: the signature is the proof. Errors: apperr.Invalid (BAD_TOKEN) for
-// a token not signed by this server or altered.
-func (s *Service) Unsubscribe(ctx context.Context, token string) error {
+// CheckUnsubscribeToken reports whether token is an unsubscribe token this server
+// signed, so the link's page can ask to confirm before anything changes (a mail scanner
+// opening every link must not unsubscribe anyone). Errors: apperr.Invalid (BAD_TOKEN).
+func (s *Service) CheckUnsubscribeToken(token string) error {
+	_, _, err := s.parseToken(token)
+	return err
+}
+
+// parseToken returns the campaign and customer an unsubscribe token was made for.
+func (s *Service) parseToken(token string) (campaignID, customerID int64, err error) {
 	bad := apperr.Invalid("token", "this unsubscribe link is not valid; copy the whole link from the email, or change your choices in your account").
 		WithReason("BAD_TOKEN")
 	parts := strings.Split(strings.TrimSpace(token), ".")
 	if len(parts) != 4 || parts[0] != tokenVersion {
-		return bad
+		return 0, 0, bad
 	}
 	payload := strings.Join(parts[:3], ".")
 	if !hmac.Equal([]byte(parts[3]), []byte(s.sign(payload))) {
-		return bad
+		return 0, 0, bad
 	}
 	campaignID, err1 := strconv.ParseInt(parts[1], 10, 64)
 	customerID, err2 := strconv.ParseInt(parts[2], 10, 64)
 	if err1 != nil || err2 != nil {
-		return bad
+		return 0, 0, bad
+	}
+	return campaignID, customerID, nil
+}
+
+// Unsubscribe records the withdrawal of the marketing email consent of the customer a
+// token was made for (channel EMAIL_LINK), once: confirming again changes nothing. It
+// needs no sign-in: the signature is the proof. Errors: apperr.Invalid (BAD_TOKEN) for a
+// token not signed by this server or altered.
+func (s *Service) Unsubscribe(ctx context.Context, token string) error {
+	campaignID, customerID, err := s.parseToken(token)
+	if err != nil {
+		return err
 	}
 	return postgres.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var c struct {

@@ -14,6 +14,9 @@ import (
 // canSeePayables is who works with supplier bills (the service checks again).
 func canSeePayables(a actor.Actor) bool { return a.HasRole(actor.Accountant, actor.Manager) }
 
+// canClosePeriod is who closes the books through a day (the service checks again).
+func canClosePeriod(a actor.Actor) bool { return a.HasRole(actor.Accountant, actor.Manager) }
+
 // canEditPayablesSettings is who changes the matching tolerances.
 func canEditPayablesSettings(a actor.Actor) bool { return a.HasRole(actor.Manager) }
 
@@ -38,6 +41,7 @@ const (
 	flashBillsImported  = "bills-imported"
 	flashPaymentRunDone = "payment-run-done"
 	flashPayablesSaved  = "payables-settings-saved"
+	flashPeriodClosed   = "payables-period-closed"
 	// The workbench's actions (workbench.go).
 	flashVarianceAccepted = "bill-variance-accepted"
 	flashCreditRequested  = "bill-credit-requested"

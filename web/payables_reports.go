@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/shopspring/decimal"
 
+	"atrium/internal/actor"
 	"atrium/internal/apperr"
 	"atrium/internal/payables"
 	"atrium/internal/purchasing"
@@ -374,6 +375,27 @@ type journalsView struct {
 	Unbalanced    int
 	Currency      string // the company's
 	Errors        formErrors
+	// ClosedThrough is the last day of the closed period (nil: none); CanClose whether
+	// the viewer may close a period, CloseTyped and CloseErrors the close form as typed
+	// when it failed.
+	ClosedThrough *time.Time
+	CanClose      bool
+	CloseTyped    string
+	CloseErrors   formErrors
+}
+
+// closeValue is what the close form's date shows: what was typed, else the last day of
+// the month before the period shown (the month usually closed after its export) when
+// that is still open, else nothing.
+func (v journalsView) closeValue() string {
+	if v.CloseTyped != "" || !v.CloseErrors.Empty() {
+		return v.CloseTyped
+	}
+	end := v.From.AddDate(0, 0, -1)
+	if v.ClosedThrough != nil && !end.After(*v.ClosedThrough) {
+		return ""
+	}
+	return formatDate(end)
 }
 
 func (v journalsView) fromValue() string { return apDateValue(v.TypedFrom, v.From) }
@@ -392,9 +414,10 @@ func entryTotals(e payables.JournalEntry) (debit, credit int64) {
 	return debit, credit
 }
 
-func (s *server) journalsReport(r *http.Request, errs *apperr.List) (journalsView, error) {
-	ctx := r.Context()
-	q := r.URL.Query()
+// journalsReport runs the journals for the period in q (from, to; this month by default);
+// errs gets what is wrong with it. It also reads the closed period and whether the viewer
+// may close one.
+func (s *server) journalsReport(ctx context.Context, q url.Values, errs *apperr.List) (journalsView, error) {
 	now := viewerToday(ctx)
 	v := journalsView{TypedFrom: strings.TrimSpace(q.Get("from")), TypedTo: strings.TrimSpace(q.Get("to"))}
 	first := now.AddDate(0, 0, 1-now.Day())
@@ -408,7 +431,12 @@ func (s *server) journalsReport(r *http.Request, errs *apperr.List) (journalsVie
 			*errs = append(*errs, apperr.Invalid("to", "choose a period of at most a year (%d days); export a longer one a year at a time", maxJournalDays))
 		}
 	}
-	var err error
+	v.CanClose = canClosePeriod(actor.From(ctx))
+	st, err := s.Payables.Settings(ctx)
+	if err != nil {
+		return v, err
+	}
+	v.ClosedThrough = st.ClosedThrough
 	if v.Currency, err = s.Catalog.Currency(ctx); err != nil || len(*errs) > 0 {
 		return v, err
 	}
@@ -430,7 +458,7 @@ func (s *server) journalsReport(r *http.Request, errs *apperr.List) (journalsVie
 
 func (s *server) journals(w http.ResponseWriter, r *http.Request) error {
 	var errs apperr.List
-	v, err := s.journalsReport(r, &errs)
+	v, err := s.journalsReport(r.Context(), r.URL.Query(), &errs)
 	show := func(fe formErrors) error {
 		v.Errors = fe
 		return s.showAPReport(w, r, journalsRegion, journalsReportRegion(v), journalsPage(v))
@@ -448,7 +476,7 @@ func (s *server) journals(w http.ResponseWriter, r *http.Request) error {
 // (payables.JournalCSVRecords), in the back office's CSV form (Excel's BOM, CRLF).
 func (s *server) journalsCSV(w http.ResponseWriter, r *http.Request) error {
 	var errs apperr.List
-	v, err := s.journalsReport(r, &errs)
+	v, err := s.journalsReport(r.Context(), r.URL.Query(), &errs)
 	if err == nil {
 		err = errs.Err()
 	}
@@ -457,6 +485,52 @@ func (s *server) journalsCSV(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := "journals-" + formatDate(v.From) + "-to-" + formatDate(v.To) + ".csv"
 	return writeCSV(w, name, payables.JournalCSVHeader, payables.JournalCSVRecords(v.Entries))
+}
+
+// closePeriodFields are the close form's fields shown beside their input.
+var closePeriodFields = fieldSet("closedThrough")
+
+// journalsClose closes the books through the date typed and goes back to the journals of
+// the period the form was on; a mistake comes back beside what was typed, over the same
+// period's journals.
+func (s *server) journalsClose(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	typed := strings.TrimSpace(r.PostForm.Get("closedThrough"))
+	period := url.Values{}
+	for k, name := range map[string]string{"from": "periodFrom", "to": "periodTo"} {
+		if d, ok := parseDate(r.PostForm.Get(name)); ok {
+			period.Set(k, formatDate(d))
+		}
+	}
+	var errs apperr.List
+	through := optDate(&errs, "closedThrough", typed)
+	if through == nil && len(errs) == 0 {
+		errs = append(errs, apperr.Invalid("closedThrough", "enter the last day of the period to close, e.g. the last day of the month exported to the ledger"))
+	}
+	err := errs.Err()
+	if err == nil {
+		_, err = s.Payables.ClosePeriod(ctx, *through)
+	}
+	if err != nil {
+		return s.formFailed(w, r, err, closePeriodFields, func(fe formErrors) (templ.Component, error) {
+			var rerrs apperr.List
+			v, err := s.journalsReport(ctx, period, &rerrs)
+			if err != nil {
+				return nil, err
+			}
+			v.Errors = newFormErrors(rerrs, journalFields)
+			v.CloseTyped, v.CloseErrors = typed, fe
+			return journalsPage(v), nil
+		})
+	}
+	back := journalsURL
+	if len(period) > 0 {
+		back += "?" + period.Encode()
+	}
+	return s.redirect(w, r, back, flashPeriodClosed)
 }
 
 // Matching tolerances.

@@ -520,7 +520,7 @@ func TestJournalReport(t *testing.T) {
 	})
 	t.Run("a period with nothing says so", func(t *testing.T) {
 		c.get(journalsURL + "?from=2001-01-01&to=2001-01-31").wantStatus(http.StatusOK).
-			wantContains("No receipt, bill or payment is dated 2001-01-01 to 2001-01-31")
+			wantContains("No receipt, bill or payment posts 2001-01-01 to 2001-01-31")
 	})
 	t.Run("bad periods are shown beside what was typed", func(t *testing.T) {
 		tests := []struct{ name, query, field, message string }{
@@ -544,6 +544,103 @@ func TestJournalReport(t *testing.T) {
 			})
 		}
 		c.get(journalsURL + ".csv?from=2026-02-01&to=2026-01-01").wantStatus(http.StatusBadRequest)
+	})
+}
+
+func TestJournalPeriodClose(t *testing.T) {
+	t.Parallel()
+	p := newPayablesApp(t)
+	o := p.sentOrder(t, 10)
+	p.receive(t, o, 0, 10)
+	accountant := p.signedIn("accountant")
+	from, to := formatDate(utcDay(-40)), formatDate(utcDay(0))
+	period := journalsURL + "?" + url.Values{"from": {from}, "to": {to}}.Encode()
+	closeForm := func(through string) url.Values {
+		return url.Values{"closedThrough": {through}, "periodFrom": {from}, "periodTo": {to}}
+	}
+	closedThrough, firstOpen := utcDay(-5), utcDay(-4)
+
+	t.Run("nothing closed yet", func(t *testing.T) {
+		page := accountant.get(period).wantStatus(http.StatusOK)
+		if got := page.byID("closed-through"); !strings.HasPrefix(got, "No period is closed.") ||
+			!strings.Contains(got, "posted on the first open day") {
+			t.Errorf("closed through %q", got)
+		}
+		if !page.hasID("close-period-form") {
+			t.Error("no close form for an accountant")
+		}
+	})
+	t.Run("mistakes are shown beside what was typed", func(t *testing.T) {
+		tests := []struct{ name, typed, message string }{
+			{"not a date", "end of May", "enter a date such as 2026-05-01"},
+			{"empty", "", "enter the last day of the period to close, e.g. the last day of the month exported to the ledger"},
+			{"future", formatDate(utcDay(3)), formatDate(utcDay(3)) + " is in the future: close a period once it has ended"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				res := accountant.post(journalsURL+"/close", closeForm(tt.typed)).wantStatus(http.StatusUnprocessableEntity)
+				if got := res.byID("error-closedThrough"); !strings.HasPrefix(got, tt.message) {
+					t.Errorf("message %q, want %q", got, tt.message)
+				}
+				if got := res.values("closedThrough"); len(got) != 1 || got[0] != tt.typed {
+					t.Errorf("typed %q", got)
+				}
+				// The page is the journals of the period the form was on.
+				if got := res.values("from"); len(got) == 0 || got[0] != from {
+					t.Errorf("period from %q, want %s", got, from)
+				}
+			})
+		}
+		if st, err := p.deps.Payables.Settings(p.as("accountant")); err != nil || st.ClosedThrough != nil {
+			t.Errorf("a refused close closed the books: %v %v", st.ClosedThrough, err)
+		}
+	})
+	t.Run("an associate may not", func(t *testing.T) {
+		p.signedIn("associate").post(journalsURL+"/close", closeForm(formatDate(closedThrough))).wantStatus(http.StatusForbidden)
+	})
+	t.Run("an accountant closes", func(t *testing.T) {
+		accountant.post(journalsURL+"/close", closeForm(formatDate(closedThrough))).wantRedirect(period)
+		page := accountant.get(period).wantStatus(http.StatusOK).
+			wantContains("Period closed: bills, credit notes and payments dated in it now post on the first open day.")
+		if got := page.byID("closed-through"); !strings.HasPrefix(got, "Closed through "+formatDate(closedThrough)+".") {
+			t.Errorf("closed through %q", got)
+		}
+	})
+	t.Run("closing backward is refused", func(t *testing.T) {
+		res := accountant.post(journalsURL+"/close", closeForm(formatDate(utcDay(-6)))).wantStatus(http.StatusUnprocessableEntity)
+		if got := res.byID("error-closedThrough"); !strings.Contains(got, "already closed through "+formatDate(closedThrough)) ||
+			!strings.Contains(got, "only moves forward") {
+			t.Errorf("message %q", got)
+		}
+	})
+	t.Run("a bill dated in the closed period says where it posted", func(t *testing.T) {
+		bill := p.enterBill(t, 8, billLine(p.lineOf(t, o, 0), 10, "100"))
+		want := "dated " + formatDate(utcDay(-8)) + ", posted " + formatDate(firstOpen)
+		page := accountant.get(period).wantStatus(http.StatusOK)
+		found := false
+		for _, body := range page.bodies("journal-entry-") {
+			if strings.Contains(body, "Bill SUP-AP "+bill.Number) {
+				found = true
+				if !strings.Contains(body, want) {
+					t.Errorf("bill entry %q lacks %q", body, want)
+				}
+			} else if strings.Contains(body, "posted ") {
+				t.Errorf("an entry in the open period says it was moved: %q", body)
+			}
+		}
+		if !found {
+			t.Fatal("no entry for the bill")
+		}
+		if got := accountant.get(billURL(bill.ID)).wantStatus(http.StatusOK).byID("bill-posted"); got !=
+			"posted "+formatDate(firstOpen)+": dated in a closed period" {
+			t.Errorf("workbench says %q", got)
+		}
+	})
+	t.Run("a bill in the open period says nothing more", func(t *testing.T) {
+		bill := p.enterBill(t, 0, billLine(p.lineOf(t, o, 0), 1, "100"))
+		if accountant.get(billURL(bill.ID)).wantStatus(http.StatusOK).hasID("bill-posted") {
+			t.Error("the workbench shows a posting date equal to the bill date")
+		}
 	})
 }
 

@@ -217,6 +217,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /admin/payables/forecast.csv", s.staff(canSeePayables, s.cashForecastCSV))
 	mux.Handle("GET /admin/payables/journals", s.staff(canSeePayables, s.journals))
 	mux.Handle("GET /admin/payables/journals.csv", s.staff(canSeePayables, s.journalsCSV))
+	mux.Handle("POST /admin/payables/journals/close", s.staff(canClosePeriod, s.journalsClose))
 	mux.Handle("GET /admin/payables/settings", s.staff(canEditPayablesSettings, s.payablesSettings))
 	mux.Handle("POST /admin/payables/settings", s.staff(canEditPayablesSettings, s.payablesSettingsSave))
 

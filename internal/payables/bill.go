@@ -63,14 +63,17 @@ const (
 // Bill is a supplier bill or credit note. Amounts are positive minor units of Currency;
 // a credit note reduces what is owed.
 type Bill struct {
-	ID             int64      `db:"id" json:"id"`
-	Kind           Kind       `db:"kind" json:"kind"`
-	SupplierID     int64      `db:"supplier_id" json:"supplierId"`
-	SupplierCode   string     `db:"supplier_code" json:"supplierCode"`
-	SupplierName   string     `db:"supplier_name" json:"supplierName"`
-	Number         string     `db:"number" json:"number"`
-	CreditsBillID  *int64     `db:"credits_bill_id" json:"creditsBillId"`
-	BillDate       time.Time  `db:"bill_date" json:"billDate"`
+	ID            int64     `db:"id" json:"id"`
+	Kind          Kind      `db:"kind" json:"kind"`
+	SupplierID    int64     `db:"supplier_id" json:"supplierId"`
+	SupplierCode  string    `db:"supplier_code" json:"supplierCode"`
+	SupplierName  string    `db:"supplier_name" json:"supplierName"`
+	Number        string    `db:"number" json:"number"`
+	CreditsBillID *int64    `db:"credits_bill_id" json:"creditsBillId"`
+	BillDate      time.Time `db:"bill_date" json:"billDate"`
+	// PostedOn is the general-ledger date: BillDate, or the first open day when BillDate
+	// fell in a closed period at entry.
+	PostedOn       time.Time  `db:"posted_on" json:"postedOn"`
 	Currency       string     `db:"currency" json:"currency"`
 	Subtotal       int64      `db:"subtotal" json:"subtotal"`
 	TaxAmount      int64      `db:"tax_amount" json:"taxAmount"`
@@ -145,7 +148,7 @@ type BillLineInput struct {
 
 const billColumns = `b.id, b.kind, b.supplier_id, su.code AS supplier_code, su.name AS supplier_name, b.number,
 	b.credits_bill_id, coalesce((SELECT c.number FROM supplier_bills c WHERE c.id = b.credits_bill_id), '') AS credits_number,
-	b.bill_date, b.currency, b.subtotal, b.tax_amount, b.total, b.due_on, b.discount_on,
+	b.bill_date, b.posted_on, b.currency, b.subtotal, b.tax_amount, b.total, b.due_on, b.discount_on,
 	b.discount_amount, b.status, b.exceptions, b.resolution_reason, b.note, b.entered_by, b.approved_by,
 	b.approved_at, b.created_at,
 	coalesce((SELECT sum(p.amount + p.discount) FROM supplier_payments p WHERE p.bill_id = b.id), 0) AS paid,
@@ -286,6 +289,8 @@ func (s *Service) enterBill(ctx context.Context, tx *sqlx.Tx, in BillInput) (Bil
 	if a.ID != 0 {
 		enteredBy = &a.ID
 	}
+	// posted_on is set by the database (migration 00018): the bill date, or the first
+	// open day when the bill date falls in a closed period.
 	var id int64
 	err = tx.GetContext(ctx, &id, `INSERT INTO supplier_bills (kind, supplier_id, number, credits_bill_id, bill_date,
 		currency, subtotal, tax_amount, total, due_on, discount_on, discount_amount, status, note, entered_by)

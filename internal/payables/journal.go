@@ -6,10 +6,14 @@ import (
 	"sort"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 
 	"atrium/internal/actor"
+	"atrium/internal/apperr"
+	"atrium/internal/audit"
 	"atrium/internal/money"
+	"atrium/internal/postgres"
 )
 
 // Account is a general ledger account the journals post to. Codes follow a common
@@ -38,13 +42,17 @@ type JournalLine struct {
 }
 
 // JournalEntry is one balanced posting for a receipt, a bill or credit note, or a payment.
+// Date is the posting date; DocumentDate the date on the document (the bill date, the day
+// paid, the day received): the same, or earlier when the document was dated in a closed
+// period.
 type JournalEntry struct {
-	Date      time.Time     `json:"date"`
-	Source    string        `json:"source"` // RECEIPT, BILL, CREDIT_NOTE, PAYMENT
-	SourceID  int64         `json:"sourceId"`
-	Reference string        `json:"reference"`
-	Currency  string        `json:"currency"`
-	Lines     []JournalLine `json:"lines"`
+	Date         time.Time     `json:"date"`
+	DocumentDate time.Time     `json:"documentDate"`
+	Source       string        `json:"source"` // RECEIPT, BILL, CREDIT_NOTE, PAYMENT
+	SourceID     int64         `json:"sourceId"`
+	Reference    string        `json:"reference"`
+	Currency     string        `json:"currency"`
+	Lines        []JournalLine `json:"lines"`
 }
 
 // Balanced reports whether debits equal credits.
@@ -56,6 +64,10 @@ func (e JournalEntry) Balanced() bool {
 	}
 	return d == c
 }
+
+// Moved reports whether the entry posts on another day than its document's date (the
+// document was dated in a closed period).
+func (e JournalEntry) Moved() bool { return !e.DocumentDate.IsZero() && !e.DocumentDate.Equal(e.Date) }
 
 // post adds amount to account on the debit side when positive, credit when negative.
 func (e *JournalEntry) post(a Account, amount int64) {
@@ -72,8 +84,10 @@ func (e *JournalEntry) post(a Account, amount int64) {
 const receivedOn = `(g.received_at AT TIME ZONE (SELECT time_zone FROM settings))::date`
 
 // Journals returns the general ledger entries for receipts, bills (not rejected) and
-// payments dated from..to inclusive, in date order, in the company currency (foreign
-// amounts at the order's exchange rate, else today's rate). Receipts: inventory / GRNI at
+// payments posted from..to inclusive, in posting date order, in the company currency
+// (foreign amounts at the order's exchange rate, else today's rate). Receipts post on the
+// day received (they cannot be back-dated); bills, credit notes and payments on their
+// posted_on, so a period's journals do not change once it is closed (see ClosePeriod). Receipts: inventory / GRNI at
 // the order price. Bills: GRNI at the order price for goods on orders, price variance
 // for the difference, charges for lines not on an order, input tax / payables; credit
 // notes the reverse. Payments: payables / bank and discount income. Every entry balances:
@@ -110,7 +124,7 @@ func (s *Service) Journals(ctx context.Context, from, to time.Time) ([]JournalEn
 	for _, r := range receipts {
 		e, ok := byReceipt[r.ID]
 		if !ok {
-			e = &JournalEntry{Date: r.On, Source: "RECEIPT", SourceID: r.ID,
+			e = &JournalEntry{Date: r.On, DocumentDate: r.On, Source: "RECEIPT", SourceID: r.ID,
 				Reference: fmt.Sprintf("GR-%d PO-%06d", r.ID, r.OrderID), Currency: company}
 			byReceipt[r.ID] = e
 			order = append(order, r.ID)
@@ -131,7 +145,7 @@ func (s *Service) Journals(ctx context.Context, from, to time.Time) ([]JournalEn
 		  (SELECT o.exchange_rate FROM supplier_bill_lines l JOIN purchase_order_lines ol ON ol.id = l.order_line_id
 		   JOIN purchase_orders o ON o.id = ol.order_id WHERE l.bill_id = b.id AND o.exchange_rate IS NOT NULL LIMIT 1),
 		  (SELECT r.rate FROM exchange_rates r WHERE r.currency = b.currency), 1) AS rate`+billFrom+`
-		WHERE b.status <> 'REJECTED' AND b.bill_date BETWEEN $1 AND $2 ORDER BY b.bill_date, b.id`, f, t); err != nil {
+		WHERE b.status <> 'REJECTED' AND b.posted_on BETWEEN $1 AND $2 ORDER BY b.posted_on, b.id`, f, t); err != nil {
 		return nil, err
 	}
 	for _, x := range bills {
@@ -143,7 +157,7 @@ func (s *Service) Journals(ctx context.Context, from, to time.Time) ([]JournalEn
 		if b.Kind == KindCreditNote {
 			sign = -1
 		}
-		e := JournalEntry{Date: b.BillDate, Source: string(b.Kind), SourceID: b.ID,
+		e := JournalEntry{Date: b.PostedOn, DocumentDate: b.BillDate, Source: string(b.Kind), SourceID: b.ID,
 			Reference: b.SupplierCode + " " + b.Number, Currency: company}
 		conv := func(n int64) int64 { return convert(n, b.Currency, x.Rate, company) }
 		var debits int64
@@ -181,11 +195,11 @@ func (s *Service) Journals(ctx context.Context, from, to time.Time) ([]JournalEn
 	if err := s.db.SelectContext(ctx, &pays, `SELECT `+paymentColumns+`, su.code AS supplier_code,
 		coalesce((SELECT r.rate FROM exchange_rates r WHERE r.currency = p.currency), 1) AS rate
 		FROM supplier_payments p JOIN supplier_bills b ON b.id = p.bill_id JOIN suppliers su ON su.id = p.supplier_id
-		WHERE p.paid_on BETWEEN $1 AND $2 ORDER BY p.paid_on, p.id`, f, t); err != nil {
+		WHERE p.posted_on BETWEEN $1 AND $2 ORDER BY p.posted_on, p.id`, f, t); err != nil {
 		return nil, err
 	}
 	for _, p := range pays {
-		e := JournalEntry{Date: p.PaidOn, Source: "PAYMENT", SourceID: p.ID,
+		e := JournalEntry{Date: p.PostedOn, DocumentDate: p.PaidOn, Source: "PAYMENT", SourceID: p.ID,
 			Reference: p.SupplierCode + " " + p.BillNumber, Currency: company}
 		amount := convert(p.Amount, p.Currency, p.Rate, company)
 		discount := convert(p.Discount, p.Currency, p.Rate, company)
@@ -196,6 +210,59 @@ func (s *Service) Journals(ctx context.Context, from, to time.Time) ([]JournalEn
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Date.Before(out[j].Date) })
 	return out, nil
+}
+
+// ClosePeriod closes the books through the day through (inclusive): from then on a bill,
+// credit note or payment dated on or before it posts on the day after, so journals
+// exported for the closed period stay as exported. Closing only moves forward (a closed
+// period is not reopened) and not past today in the company's time zone; closing again
+// through the same day changes nothing. Accountants and managers; audited.
+// Errors: Unauthenticated, Forbidden, apperr.List (closedThrough, reasons FUTURE_DATE,
+// ALREADY_CLOSED).
+func (s *Service) ClosePeriod(ctx context.Context, through time.Time) (Settings, error) {
+	if _, err := actor.RequireStaff(ctx, payers...); err != nil {
+		return Settings{}, err
+	}
+	if through.IsZero() {
+		return Settings{}, apperr.List{apperr.Invalid("closedThrough", "enter the last day of the period to close, e.g. the last day of the month exported to the ledger")}
+	}
+	through = day(through)
+	var st Settings
+	err := postgres.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var before Settings
+		if err := tx.GetContext(ctx, &before, `SELECT `+settingsColumns+` FROM payables_settings FOR UPDATE`); err != nil {
+			return err
+		}
+		var zone string
+		if err := tx.GetContext(ctx, &zone, `SELECT time_zone FROM settings`); err != nil {
+			return err
+		}
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			return fmt.Errorf("company time zone %q: %w", zone, err)
+		}
+		if today := day(s.now().In(loc)); through.After(today) {
+			return apperr.List{apperr.Invalid("closedThrough", "%s is in the future: close a period once it has ended (today is %s)",
+				dateText(through), dateText(today)).WithReason("FUTURE_DATE")}
+		}
+		if c := before.ClosedThrough; c != nil {
+			switch closed := day(*c); {
+			case through.Before(closed):
+				return apperr.List{apperr.Invalid("closedThrough", "the books are already closed through %s and closing only moves forward (a closed period cannot be reopened): give a later day",
+					dateText(closed)).WithReason("ALREADY_CLOSED")}
+			case through.Equal(closed):
+				st = before
+				return nil
+			}
+		}
+		if err := tx.GetContext(ctx, &st, `UPDATE payables_settings SET closed_through = $1, updated_at = now()
+			RETURNING `+settingsColumns, dateText(through)); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "payables.period_closed", Entity: "payables_settings",
+			Before: before, After: st})
+	})
+	return st, err
 }
 
 // rateSQL is the exchange rate of order alias o to the company currency: the one recorded
@@ -233,20 +300,30 @@ func merge(e JournalEntry) JournalEntry {
 }
 
 // JournalCSVHeader names the columns of the journal export.
-var JournalCSVHeader = []string{"date", "entry", "source", "reference", "account", "account_name", "debit", "credit", "currency"}
+var JournalCSVHeader = []string{"date", "entry", "source", "reference", "account", "account_name", "debit", "credit", "currency",
+	"document_date"}
 
 // JournalCSVRecords is the journal export for an accounting package: one record per line
-// with the date, entry number (its position), source, reference, account, debit and
-// credit in major units (empty for nothing), under JournalCSVHeader.
+// with the (posting) date, entry number (its position), source, reference, account, debit
+// and credit in major units (empty for nothing), and last the document's own date (earlier
+// than the posting date when it was dated in a closed period), under JournalCSVHeader.
 func JournalCSVRecords(entries []JournalEntry) [][]string {
 	var out [][]string
 	for i, e := range entries {
 		for _, l := range e.Lines {
 			out = append(out, []string{dateText(e.Date), fmt.Sprint(i + 1), e.Source, e.Reference, l.Account.Code,
-				l.Account.Name, major(l.Debit, e.Currency), major(l.Credit, e.Currency), e.Currency})
+				l.Account.Name, major(l.Debit, e.Currency), major(l.Credit, e.Currency), e.Currency, dateText(documentDate(e))})
 		}
 	}
 	return out
+}
+
+// documentDate is e's document date, its posting date when not set.
+func documentDate(e JournalEntry) time.Time {
+	if e.DocumentDate.IsZero() {
+		return e.Date
+	}
+	return e.DocumentDate
 }
 
 // AccountTotal is what a period's entries debit and credit one account, minor units of

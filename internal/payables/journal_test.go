@@ -82,7 +82,7 @@ func TestJournals(t *testing.T) {
 			n += len(e.Lines)
 		}
 		if len(rows) != n || payables.JournalCSVHeader[4] != "account" || rows[0][4] != payables.AccountInventory.Code ||
-			rows[0][6] != "1000.00" {
+			rows[0][6] != "1000.00" || payables.JournalCSVHeader[9] != "document_date" || rows[0][9] != rows[0][0] {
 			t.Errorf("%d records for %d lines: %v", len(rows), n, rows)
 		}
 	})

@@ -65,9 +65,13 @@ type Settings struct {
 	// TaxRatePct is the tax expected on the subtotal; tax beyond TotalToleranceAmount from
 	// it is TAX_MISMATCH.
 	TaxRatePct decimal.Decimal `db:"tax_rate_pct" json:"taxRatePct"`
+	// ClosedThrough is the last day of the closed period (nil: nothing closed): bills,
+	// credit notes and payments dated on or before it post on the day after. Changed only
+	// by ClosePeriod; SetSettings leaves it alone.
+	ClosedThrough *time.Time `db:"closed_through" json:"closedThrough"`
 }
 
-const settingsColumns = `price_tolerance_pct, price_tolerance_amount, total_tolerance_amount, tax_rate_pct`
+const settingsColumns = `price_tolerance_pct, price_tolerance_amount, total_tolerance_amount, tax_rate_pct, closed_through`
 
 func loadSettings(ctx context.Context, q sqlx.QueryerContext) (Settings, error) {
 	var st Settings
@@ -114,7 +118,8 @@ func (s *Service) Settings(ctx context.Context) (Settings, error) {
 	return loadSettings(ctx, s.db)
 }
 
-// SetSettings changes the matching tolerances (audited). Managers and admins. Errors:
+// SetSettings changes the matching tolerances (audited), not the closed period (see
+// ClosePeriod). Managers and admins. Errors:
 // Unauthenticated, Forbidden, apperr.List.
 func (s *Service) SetSettings(ctx context.Context, in Settings) (Settings, error) {
 	if _, err := actor.RequireStaff(ctx, actor.Manager); err != nil {

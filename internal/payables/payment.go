@@ -28,7 +28,10 @@ type Payment struct {
 	Amount     int64     `db:"amount" json:"amount"`
 	Discount   int64     `db:"discount" json:"discount"`
 	PaidOn     time.Time `db:"paid_on" json:"paidOn"`
-	Reference  string    `db:"reference" json:"reference"`
+	// PostedOn is the general-ledger date: PaidOn, or the first open day when PaidOn fell
+	// in a closed period when the payment was recorded.
+	PostedOn  time.Time `db:"posted_on" json:"postedOn"`
+	Reference string    `db:"reference" json:"reference"`
 }
 
 // PaymentRunInput selects what a run pays.
@@ -81,7 +84,7 @@ func (r PaymentRun) Total() map[string]int64 {
 }
 
 const paymentColumns = `p.id, p.run_id, p.bill_id, b.number AS bill_number, p.supplier_id, p.currency, p.amount,
-	p.discount, p.paid_on, p.reference`
+	p.discount, p.paid_on, p.posted_on, p.reference`
 
 // RunPayments pays in full every bill runBills selects for in: APPROVED or PARTIALLY_PAID
 // bills due by DueBy (or whose discount would expire by then), taking the early-payment
@@ -277,6 +280,7 @@ func pay(ctx context.Context, tx *sqlx.Tx, b Bill, runID *int64, amount, discoun
 		// A payment row needs an amount; a discount alone cannot settle a bill.
 		return p, nil
 	}
+	// posted_on is set by the database (migration 00018), as for bills.
 	if err := tx.GetContext(ctx, &id, `INSERT INTO supplier_payments (run_id, bill_id, supplier_id, currency, amount,
 		discount, paid_on, reference, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 		runID, b.ID, b.SupplierID, b.Currency, amount, discount, dateText(on), ref, by); err != nil {

@@ -1226,7 +1226,11 @@ func (r *queryResolver) Me(ctx context.Context) (model.Viewer, error) {
 }
 
 func (r *queryResolver) Products(ctx context.Context, first *int, after *string, search *string) (*model.ProductConnection, error) {
-	q := catalog.ProductQuery{Search: deref(search), First: deref(first)}
+	n, err := limit("first", first, defaultPageCost, catalog.MaxPage)
+	if err != nil {
+		return nil, err
+	}
+	q := catalog.ProductQuery{Search: deref(search), First: n}
 	if a := deref(after); a != "" {
 		var err error
 		if q.After, err = decodeIDOf("after", typeCursor, a); err != nil {

@@ -84,10 +84,11 @@ func (o Order) Total() int64 {
 
 // Line is one variant of a purchase order.
 type Line struct {
-	ID          int64  `db:"id" json:"id"`
-	Position    int    `db:"position" json:"position"`
-	VariantID   int64  `db:"variant_id" json:"variantId"`
-	SKU         string `db:"sku" json:"sku"`
+	ID        int64  `db:"id" json:"id"`
+	Position  int    `db:"position" json:"position"`
+	VariantID int64  `db:"variant_id" json:"variantId"`
+	SKU       string `db:"sku" json:"sku"`
+	// Title is the product's title and the variant's options: "Linen shirt · Camel / XS".
 	Title       string `db:"title" json:"title"`
 	SupplierSKU string `db:"supplier_sku" json:"supplierSku"`
 	Quantity    int    `db:"quantity" json:"quantity"`
@@ -724,8 +725,9 @@ func withLines(ctx context.Context, q sqlx.QueryerContext, os []Order) error {
 		OrderID int64 `db:"order_id"`
 		Line
 	}
-	err := sqlx.SelectContext(ctx, q, &lines, `SELECT pl.order_id, pl.id, pl.position, pl.variant_id, v.sku, v.title,
-		pl.supplier_sku, pl.quantity, pl.unit_cost, pl.received, pl.rejected, p.lot_tracked
+	err := sqlx.SelectContext(ctx, q, &lines, `SELECT pl.order_id, pl.id, pl.position, pl.variant_id, v.sku,
+		concat_ws(' · ', p.title, nullif(v.title, '')) AS title, pl.supplier_sku, pl.quantity, pl.unit_cost, pl.received,
+		pl.rejected, p.lot_tracked
 		FROM purchase_order_lines pl JOIN variants v ON v.id = pl.variant_id JOIN products p ON p.id = v.product_id
 		WHERE pl.order_id = ANY($1) ORDER BY pl.order_id, pl.position`, pq.Array(ids))
 	if err != nil {

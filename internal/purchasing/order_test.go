@@ -35,6 +35,13 @@ func TestOrderLines(t *testing.T) {
 		if l := o.Lines[1]; l.VariantID != loose || !l.UnitCost.Equal(cost) {
 			t.Errorf("line 2 = %+v", l)
 		}
+		// A line names the product with the variant's options.
+		var title string
+		must(t, f.db.Get(&title, `SELECT concat_ws(' · ', p.title, nullif(v.title, '')) FROM variants v
+			JOIN products p ON p.id = v.product_id WHERE v.id = $1`, packed))
+		if l := o.Lines[0]; l.Title != title || !strings.Contains(l.Title, " · ") {
+			t.Errorf("line 1 title %q, want %q", l.Title, title)
+		}
 		// 18 × 99.5 + 5 × 80 = 2,191 TWD.
 		if o.Total() != 219100 {
 			t.Errorf("total = %d, want 219100", o.Total())

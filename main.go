@@ -70,6 +70,9 @@ type config struct {
 	// UnsubscribeSecret signs campaign unsubscribe links (at least 32 bytes; required in
 	// production). PublicURL is where customers reach this server, for those links.
 	UnsubscribeSecret, PublicURL string
+	// TrustedProxies are the load balancers whose X-Forwarded-For names the client, for
+	// sign-in throttling and the request log; none trusts nobody.
+	TrustedProxies observe.TrustedProxies
 }
 
 func loadConfig(args []string) (config, error) {
@@ -96,8 +99,14 @@ func loadConfig(args []string) (config, error) {
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "load demo data (ATRIUM_DEMO=1)")
 	fs.StringVar(&c.DemoPassword, "demo-password", c.DemoPassword, "password of the demo logins (ATRIUM_DEMO_PASSWORD)")
 	fs.BoolVar(&c.Production, "production", c.Production, "production mode: no GraphiQL, no introspection, secure cookies (ATRIUM_ENV=production)")
+	trustedProxies := os.Getenv("ATRIUM_TRUSTED_PROXIES")
+	fs.StringVar(&trustedProxies, "trusted-proxies", trustedProxies, "comma-separated IPs or CIDRs of the proxies whose X-Forwarded-For is believed (ATRIUM_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	var err error
+	if c.TrustedProxies, err = observe.ParseTrustedProxies(trustedProxies); err != nil {
+		return c, fmt.Errorf("ATRIUM_TRUSTED_PROXIES: %v; list the load balancers' addresses, comma-separated", err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -329,7 +338,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 			Customers: customerSvc, Staff: staffSvc, Feed: stockFeed, Orders: orderSvc, OrderFeed: orderFeed, Returns: returnsSvc,
 			Members: customer.NewMembers(d, loyaltySvc), Loyalty: loyaltySvc, Linker: customer.NewLinker(d, customer.LinkOptions{}),
 			Views: marketingSvc, Feedback: feedbackSvc, Purchasing: purchasingSvc, GoodsFeed: goodsFeed,
-			Log: log, Metrics: metrics, Production: cfg.Production,
+			Log: log, Metrics: metrics, Production: cfg.Production, TrustedProxies: cfg.TrustedProxies,
 		}))
 		if !cfg.Production {
 			mux.Handle("/graphql/playground", graph.Playground("/graphql"))
@@ -340,6 +349,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 			Members: customer.NewMembers(d, loyaltySvc), Loyalty: loyaltySvc, Marketing: marketingSvc, Feedback: feedbackSvc,
 			Purchasing: purchasingSvc, Replenishment: replenishment.NewService(d, inventorySvc, purchasingSvc),
 			Payables: payablesSvc, SecureCookie: cfg.Production || !isLoopback(cfg.Addr),
+			TrustedProxies: cfg.TrustedProxies,
 		}))
 		// Unsubscribe links in campaign emails: public, the signed token is the proof.
 		mux.Handle("/unsubscribe", web.UnsubscribeHandler(marketingSvc, log))
@@ -363,10 +373,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) err
 			return fmt.Errorf("listen on %s: %w (set ATRIUM_ADDR to another address)", cfg.Addr, err)
 		}
 		srv := &http.Server{
-			Handler:           observe.Middleware(log, metrics, mux),
+			Handler:           observe.Middleware(log, metrics, cfg.TrustedProxies, mux),
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		if len(cfg.TrustedProxies) > 0 {
+			log.Info("clients are read from X-Forwarded-For behind the trusted proxies", "proxies", cfg.TrustedProxies.String())
 		}
 		go housekeeping(ctx, log, authSvc, inventorySvc, loyaltySvc)
 		go notify.NewDispatcher(d, mailer(cfg, log), log).Run(ctx, 5*time.Second)

@@ -46,6 +46,41 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
+func TestLoadConfigTrustedProxies(t *testing.T) {
+	tests := []struct {
+		name, env string
+		args      []string
+		want      string // the parsed list, or the text the error must have
+		bad       bool
+	}{
+		{name: "default trusts nobody", want: ""},
+		{name: "addresses and ranges", env: "10.0.0.0/8, 127.0.0.1,fd00::/8", want: "10.0.0.0/8,127.0.0.1,fd00::/8"},
+		{name: "flag overrides the environment", env: "10.0.0.0/8", args: []string{"-trusted-proxies", "192.168.0.0/16"},
+			want: "192.168.0.0/16"},
+		{name: "host name", env: "10.0.0.0/8,lb.internal", bad: true, want: `ATRIUM_TRUSTED_PROXIES: "lb.internal" is not an IP address`},
+		{name: "bad range", env: "10.0.0.0/40", bad: true, want: `ATRIUM_TRUSTED_PROXIES: "10.0.0.0/40" is not a CIDR range`},
+		{name: "bad flag value", args: []string{"-trusted-proxies", "127.0.0.1:80"}, bad: true, want: `"127.0.0.1:80"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("ATRIUM_TRUSTED_PROXIES", tt.env)
+			c, err := loadConfig(tt.args)
+			if tt.bad {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("loadConfig = %v, want an error with %q", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.TrustedProxies.String(); got != tt.want {
+				t.Fatalf("TrustedProxies %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestIsLoopback(t *testing.T) {
 	for addr, want := range map[string]bool{
 		"127.0.0.1:8080": true, "localhost:80": true, "[::1]:8080": true,

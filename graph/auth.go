@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"mime"
-	"net"
 	"net/http"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 
 	"atrium/internal/actor"
 	"atrium/internal/apperr"
+	"atrium/internal/observe"
 )
 
 type ctxKey int
@@ -30,8 +30,9 @@ func bearerToken(ctx context.Context) string {
 	return t
 }
 
-// clientAddress is the address sign-in throttling counts failures by. It is the peer's
-// address: X-Forwarded-For is anyone's to write.
+// clientAddress is the address sign-in throttling counts failures by: the peer, or the
+// client a trusted proxy forwarded for (observe.ClientIP); X-Forwarded-For from anyone
+// else is anyone's to write.
 func clientAddress(ctx context.Context) string {
 	a, _ := ctx.Value(addressKey).(string)
 	return a
@@ -72,12 +73,8 @@ func (s *server) signIn(ctx context.Context, header string) (context.Context, er
 // client must learn that its session is gone.
 func (s *server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			addr = r.RemoteAddr
-		}
-		ctx := context.WithValue(r.Context(), addressKey, addr)
-		ctx, err = s.signIn(ctx, r.Header.Get("Authorization"))
+		ctx := context.WithValue(r.Context(), addressKey, observe.ClientIP(r, s.deps.TrustedProxies))
+		ctx, err := s.signIn(ctx, r.Header.Get("Authorization"))
 		if err != nil {
 			s.refuse(w, r.WithContext(ctx), err)
 			return

@@ -50,7 +50,7 @@ func BenchmarkCatalogPageParallel(b *testing.B) {
 // the response.
 func catalogPage(b *testing.B) func() int {
 	deps := testDeps(b, testdb.NewDemo(b))
-	h := observe.Middleware(deps.Log, deps.Metrics, NewHandler(deps))
+	h := observe.Middleware(deps.Log, deps.Metrics, deps.TrustedProxies, NewHandler(deps))
 	body, err := json.Marshal(map[string]any{"query": catalogPageQuery})
 	if err != nil {
 		b.Fatal(err)
@@ -75,7 +75,7 @@ func BenchmarkPlaceOrder(b *testing.B) {
 	a := newAPI(b)
 	f := a.orderFixture()
 	sku := f.variant(20000, map[string]int{"WH-TAO": 1_000_000})
-	h := observe.Middleware(a.deps.Log, a.deps.Metrics, NewHandler(a.deps))
+	h := observe.Middleware(a.deps.Log, a.deps.Metrics, a.deps.TrustedProxies, NewHandler(a.deps))
 	const mutation = `mutation Place($input: PlaceOrderInput!) {
 		placeOrder(input: $input) { order { id number status } replayed userErrors { field message code } } }`
 	b.ReportAllocs()

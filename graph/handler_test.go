@@ -144,7 +144,7 @@ func TestPanic(t *testing.T) {
 	d := testdb.NewDemo(t)
 	deps := testDeps(t, d)
 	deps.Customers = nil
-	srv := httptest.NewServer(observe.Middleware(deps.Log, deps.Metrics, NewHandler(deps)))
+	srv := httptest.NewServer(observe.Middleware(deps.Log, deps.Metrics, deps.TrustedProxies, NewHandler(deps)))
 	defer srv.Close()
 	a := &api{t: t, url: srv.URL}
 	res := a.send(request{token: a.token("hr"), query: `query($id: ID!) { node(id: $id) { id } }`,

@@ -56,7 +56,7 @@ func newAPI(t testing.TB) *api {
 func newAPIOn(t testing.TB, db, serviceDB *sqlx.DB) *api {
 	t.Helper()
 	deps := testDeps(t, serviceDB)
-	srv := httptest.NewServer(observe.Middleware(deps.Log, deps.Metrics, NewHandler(deps)))
+	srv := httptest.NewServer(observe.Middleware(deps.Log, deps.Metrics, deps.TrustedProxies, NewHandler(deps)))
 	t.Cleanup(srv.Close)
 	return &api{t: t, db: db, deps: deps, url: srv.URL}
 }

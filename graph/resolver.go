@@ -65,6 +65,9 @@ type Deps struct {
 	GoodsFeed *GoodsFeed
 	Log       *slog.Logger
 	Metrics   *observe.Metrics
+	// TrustedProxies are the load balancers whose X-Forwarded-For names the client that
+	// sign-in throttling counts against; none means the connection's peer.
+	TrustedProxies observe.TrustedProxies
 	// Production turns introspection and the playground off.
 	Production bool
 }

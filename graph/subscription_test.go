@@ -28,7 +28,7 @@ func newServer(t *testing.T, dsn string) *api {
 	go func() { done <- deps.Feed.Run(ctx) }()
 	go func() { done <- deps.OrderFeed.Run(ctx) }()
 	go func() { done <- deps.GoodsFeed.Run(ctx) }()
-	srv := httptest.NewServer(observe.Middleware(deps.Log, deps.Metrics, NewHandler(deps)))
+	srv := httptest.NewServer(observe.Middleware(deps.Log, deps.Metrics, deps.TrustedProxies, NewHandler(deps)))
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()

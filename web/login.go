@@ -33,7 +33,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := loginForm{Login: r.PostFormValue("login"), Next: safeNext(r.PostFormValue("next"))}
 	ctx := r.Context()
-	a, err := s.Auth.VerifyStaff(ctx, f.Login, r.PostFormValue("password"), clientAddress(r))
+	a, err := s.Auth.VerifyStaff(ctx, f.Login, r.PostFormValue("password"), s.clientAddress(r))
 	if err != nil {
 		var e *apperr.Error
 		if !errors.As(err, &e) {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -147,13 +146,10 @@ func safeNext(next string) string {
 	return next
 }
 
-// clientAddress is the address sign-in throttling counts failures against.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+// clientAddress is the address sign-in throttling counts failures against: the client
+// behind the trusted proxies, never one the client names itself.
+func (s *server) clientAddress(r *http.Request) string {
+	return observe.ClientIP(r, s.TrustedProxies)
 }
 
 func isHTMX(r *http.Request) bool {

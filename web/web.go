@@ -23,6 +23,7 @@ import (
 	"atrium/internal/location"
 	"atrium/internal/loyalty"
 	"atrium/internal/marketing"
+	"atrium/internal/observe"
 	"atrium/internal/order"
 	"atrium/internal/payables"
 	"atrium/internal/promotion"
@@ -60,6 +61,9 @@ type Deps struct {
 	Payables *payables.Service
 
 	Log *slog.Logger
+	// TrustedProxies are the load balancers whose X-Forwarded-For names the client that
+	// sign-in throttling counts against; none means the connection's peer.
+	TrustedProxies observe.TrustedProxies
 	// SecureCookie marks the session cookie Secure; true unless serving plain http on loopback.
 	SecureCookie bool
 }

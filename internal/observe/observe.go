@@ -109,8 +109,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Middleware gives each request an id (X-Request-ID, honouring a sane incoming one), logs
-// it, records its latency, and recovers a panic as a logged 500.
-func Middleware(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
+// it with the client as ClientIP finds it behind the trusted proxies, records its
+// latency, and recovers a panic as a logged 500.
+func Middleware(log *slog.Logger, m *Metrics, trusted TrustedProxies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-ID")
@@ -139,7 +140,7 @@ func Middleware(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 			if r.URL.Path != "/healthz" && r.URL.Path != "/metrics" && !strings.HasPrefix(r.URL.Path, "/admin/static/") {
 				log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id),
 					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status),
-					slog.Duration("duration", elapsed))
+					slog.Duration("duration", elapsed), slog.String("client", ClientIP(r, trusted)))
 			}
 		}()
 		next.ServeHTTP(sw, r)

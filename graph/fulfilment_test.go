@@ -172,8 +172,9 @@ func TestFulfilShipToDelivered(t *testing.T) {
 	if fu.Status != "PICKING" || fu.Location.Code != "WH-TAO" || fu.Units != 2 || fu.ScannedUnits != 0 || len(fu.Items) != 1 {
 		t.Fatalf("after startPicking %+v", fu)
 	}
-	if again := a.step(wh, "startPicking", id); !hasUserError(again.UserErrors, "WRONG_STATUS") {
-		t.Errorf("picking twice: %+v, want WRONG_STATUS", again.UserErrors)
+	// A tablet retrying after a lost response: the step is done, once.
+	if again := a.mustStep(wh, "startPicking", id); again.Status != "PICKING" || again.ID != fu.ID {
+		t.Errorf("picking again %+v, want the same fulfilment PICKING", again)
 	}
 
 	if s := a.scan(wh, id, other, ""); s.Item != nil || !hasUserError(s.UserErrors, "WRONG_ITEM", "input", "code") ||
@@ -206,6 +207,14 @@ func TestFulfilShipToDelivered(t *testing.T) {
 	if s.Fulfilment == nil || s.Fulfilment.Status != "SHIPPED" || deref(s.Fulfilment.Carrier) != "Black Cat" ||
 		deref(s.Fulfilment.TrackingNumber) != "BC1234-5678" {
 		t.Fatalf("shipped %+v %+v", s.Fulfilment, s.UserErrors)
+	}
+	// Retried after a lost response: done once (4 steps below); another number is refused.
+	if again := a.ship(wh, id, "Black Cat", "BC1234-5678"); again.Fulfilment == nil || again.Fulfilment.Status != "SHIPPED" {
+		t.Errorf("shipping again: %+v, want the same shipment", again.UserErrors)
+	}
+	if other := a.ship(wh, id, "Black Cat", "BC9999"); !hasUserError(other.UserErrors, "WRONG_STATUS") ||
+		!strings.Contains(other.UserErrors[0].Message, "BC1234-5678") {
+		t.Errorf("shipping again with another number: %+v, want WRONG_STATUS naming the recorded one", other.UserErrors)
 	}
 	if n, r := f.onHand(sku, "WH-TAO"), f.reserved(sku, "WH-TAO"); n != 3 || r != 0 {
 		t.Errorf("WH-TAO after shipping: %d on hand, %d reserved; want 3, 0", n, r)
@@ -284,6 +293,9 @@ func TestFulfilPickupToCollected(t *testing.T) {
 		t.Fatalf("ready %+v", fu)
 	}
 	code := a.pickupCode(o.ID)
+	if again := a.mustStep(store, "markReady", id); again.Status != "READY_FOR_PICKUP" || a.pickupCode(o.ID) != code {
+		t.Errorf("ready again %+v: want the code sent to stay", again)
+	}
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -306,6 +318,14 @@ func TestFulfilPickupToCollected(t *testing.T) {
 	if c.Fulfilment == nil || c.Fulfilment.Status != "COLLECTED" || c.Fulfilment.Order.Status != "COMPLETED" {
 		t.Fatalf("collected %+v %+v", c.Fulfilment, c.UserErrors)
 	}
+	if again := a.collect(store, map[string]any{"id": id, "pickupCode": code}); again.Fulfilment == nil ||
+		again.Fulfilment.Status != "COLLECTED" {
+		t.Errorf("collecting again: %+v, want the same collection", again.UserErrors)
+	}
+	if again := a.collect(store, map[string]any{"id": id, "pickupCode": wrong}); !hasUserError(again.UserErrors, "WRONG_STATUS") {
+		t.Errorf("collecting again with another code: %+v, want WRONG_STATUS", again.UserErrors)
+	}
+	c = a.collect(store, map[string]any{"id": id, "pickupCode": code})
 	if got := stepKinds(*c.Fulfilment); !slices.Equal(got, []string{"PICKING", "PACKED", "READY_FOR_PICKUP", "COLLECTED"}) {
 		t.Errorf("steps %v", got)
 	}

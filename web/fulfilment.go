@@ -294,18 +294,6 @@ func (s *server) fulfilmentShow(w http.ResponseWriter, r *http.Request) error {
 // fulfilmentFields are the fields the fulfilment page shows errors beside.
 var fulfilmentFields = fieldSet("code", "carrier", "trackingNumber", "reason", "locationId")
 
-// stepLeadsTo is the status each step (by its flash) leaves a fulfilment in.
-var stepLeadsTo = map[string]order.FulfilmentStatus{
-	flashPickingStarted:      order.FulfilmentPicking,
-	flashPacked:              order.FulfilmentPacked,
-	flashShipped:             order.FulfilmentShipped,
-	flashDelivered:           order.FulfilmentDelivered,
-	flashReceivedAtStore:     order.FulfilmentReceived,
-	flashReadyForPickup:      order.FulfilmentReadyForPickup,
-	flashCollected:           order.FulfilmentCollected,
-	flashFulfilmentCancelled: order.FulfilmentCancelled,
-}
-
 // fulfilmentStep runs one step posted from the fulfilment page and goes back to it with
 // flash; a refused step shows the page again with the form as typed and why.
 func (s *server) fulfilmentStep(flash string, do func(ctx context.Context, id int64, f fulfilmentForm, r *http.Request) error) handlerFunc {
@@ -320,15 +308,9 @@ func (s *server) fulfilmentStep(flash string, do func(ctx context.Context, id in
 		ctx := r.Context()
 		v := r.PostFormValue
 		f := fulfilmentForm{Carrier: v("carrier"), Tracking: v("trackingNumber"), Reason: v("reason"), Location: v("locationId")}
-		err = do(ctx, id, f, r)
-		// A step refused because the fulfilment already is where it leads was a double
-		// submit: its first post made it.
-		if hasReason(err, order.ReasonWrongStatus) {
-			if cur, cerr := s.Orders.FulfilmentByID(ctx, id); cerr == nil && cur.Status == stepLeadsTo[flash] {
-				err = nil
-			}
-		}
-		if err != nil {
+		// A double submit succeeds: the service returns a step already done with the same
+		// input as done, without doing it twice.
+		if err := do(ctx, id, f, r); err != nil {
 			return s.formFailed(w, r, err, fulfilmentFields, func(fe formErrors) (templ.Component, error) {
 				p, err := s.fulfilmentPage(ctx, id, f, fe)
 				if err != nil {

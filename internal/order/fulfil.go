@@ -32,9 +32,16 @@ import (
 // managers and admins anywhere. Only OPEN orders (not on hold, cancelled or completed) are
 // fulfilled.
 //
+// Steps are safe to retry (tablets resend a step whose response was lost on store Wi-Fi):
+// a step on a fulfilment already in the status it leads to succeeds and returns the
+// fulfilment as it is, writing nothing (no second event, message, stock movement or
+// notice), when its input agrees with what was recorded: the same carrier and tracking
+// number, the same pickup code, the same override or cancellation reason. Otherwise it is
+// refused with a Conflict (WRONG_STATUS) quoting what was recorded.
+//
 // Errors common to every step: Unauthenticated, Forbidden, NotFound; Conflict with reason
 // WRONG_STATUS naming the fulfilment's current status when the step does not follow from
-// it (or the order is not OPEN).
+// it (or the order is not OPEN), or when a retry disagrees with what was recorded.
 
 // Timeline event kinds of fulfilment steps.
 const (
@@ -265,7 +272,8 @@ func (o Order) RefundDue() int64 {
 
 // StartPicking marks an OPEN fulfilment as being picked at its source location.
 func (s *Service) StartPicking(ctx context.Context, id int64) (FulfilmentView, error) {
-	return s.step(ctx, id, atSource, "picked", []FulfilmentStatus{FulfilmentOpen}, func(st *stepState) error {
+	return s.step(ctx, id, transition{what: "picked", at: atSource, from: []FulfilmentStatus{FulfilmentOpen},
+		to: FulfilmentPicking}, func(st *stepState) error {
 		return st.move(FulfilmentPicking, EventPicking, "Picking started at "+st.sourceCode()+".", nil)
 	})
 }
@@ -279,7 +287,8 @@ func (s *Service) StartPicking(ctx context.Context, id int64) (FulfilmentView, e
 // units are already scanned).
 func (s *Service) Scan(ctx context.Context, in ScanInput) (ScanResult, error) {
 	var res ScanResult
-	v, err := s.step(ctx, in.FulfilmentID, atSource, "packed", []FulfilmentStatus{FulfilmentOpen, FulfilmentPicking},
+	v, err := s.step(ctx, in.FulfilmentID, transition{what: "packed", at: atSource,
+		from: []FulfilmentStatus{FulfilmentOpen, FulfilmentPicking}},
 		func(st *stepState) error {
 			var err error
 			res, err = st.scan(in)
@@ -301,7 +310,8 @@ func (s *Service) Scan(ctx context.Context, in ScanInput) (ScanResult, error) {
 // Pack marks a PICKING fulfilment PACKED once every unit has been scanned. Errors: the
 // common ones; Conflict with reason NOT_SCANNED naming what is still to scan.
 func (s *Service) Pack(ctx context.Context, id int64) (FulfilmentView, error) {
-	return s.step(ctx, id, atSource, "packed", []FulfilmentStatus{FulfilmentPicking}, func(st *stepState) error {
+	return s.step(ctx, id, transition{what: "packed", at: atSource, from: []FulfilmentStatus{FulfilmentPicking},
+		to: FulfilmentPacked}, func(st *stepState) error {
 		if missing := st.f.unscanned(); missing != "" {
 			return apperr.Conflict("", "not every unit is scanned yet: still to scan %s", missing).WithReason(ReasonNotScanned)
 		}
@@ -319,7 +329,8 @@ func (s *Service) PackOverride(ctx context.Context, id int64, reason string) (Fu
 	if err != nil {
 		return FulfilmentView{}, err
 	}
-	return s.step(ctx, id, atSource, "packed", []FulfilmentStatus{FulfilmentOpen, FulfilmentPicking}, func(st *stepState) error {
+	return s.step(ctx, id, transition{what: "packed", at: atSource, from: []FulfilmentStatus{FulfilmentOpen, FulfilmentPicking},
+		to: FulfilmentPacked, agrees: func(st *stepState) error { return st.sameOverride(EventPacked, "packed", reason) }}, func(st *stepState) error {
 		missing := st.f.unscanned()
 		err := st.move(FulfilmentPacked, EventPacked, fmt.Sprintf("Packed at %s by a manager's override (%d of %d unit(s) scanned): %s",
 			st.sourceCode(), st.f.ScannedUnits(), st.f.Units(), reason),
@@ -339,7 +350,8 @@ func (s *Service) PackOverride(ctx context.Context, id int64, reason string) (Fu
 // from the store's own stock is not shipped (ReadyForPickup). Errors: the common ones;
 // apperr.List on carrier, trackingNumber.
 func (s *Service) Ship(ctx context.Context, in ShipInput) (FulfilmentView, error) {
-	return s.step(ctx, in.FulfilmentID, atSource, "shipped", []FulfilmentStatus{FulfilmentPacked}, func(st *stepState) error {
+	return s.step(ctx, in.FulfilmentID, transition{what: "shipped", at: atSource, from: []FulfilmentStatus{FulfilmentPacked},
+		to: FulfilmentShipped, agrees: func(st *stepState) error { return st.sameShipment(in) }}, func(st *stepState) error {
 		return st.ship(s, in)
 	})
 }
@@ -347,7 +359,8 @@ func (s *Service) Ship(ctx context.Context, in ShipInput) (FulfilmentView, error
 // MarkDelivered records that a SHIPPED fulfilment reached the customer; the order
 // completes when it was the last one and the order is paid.
 func (s *Service) MarkDelivered(ctx context.Context, id int64) (FulfilmentView, error) {
-	return s.step(ctx, id, atSource, "marked delivered", []FulfilmentStatus{FulfilmentShipped}, func(st *stepState) error {
+	return s.step(ctx, id, transition{what: "marked delivered", at: atSource, from: []FulfilmentStatus{FulfilmentShipped},
+		to: FulfilmentDelivered}, func(st *stepState) error {
 		if st.f.Method != Ship {
 			return st.wrongStep("marked delivered (it is collected at a store)")
 		}
@@ -362,17 +375,19 @@ func (s *Service) MarkDelivered(ctx context.Context, id int64) (FulfilmentView, 
 // store: the transfer is received there and its units reserved for the order. Staff of
 // the pickup store (or managers).
 func (s *Service) ReceiveAtStore(ctx context.Context, id int64) (FulfilmentView, error) {
-	return s.step(ctx, id, atPickup, "received", []FulfilmentStatus{FulfilmentShipped}, func(st *stepState) error {
+	return s.step(ctx, id, transition{what: "received", at: atPickup, from: []FulfilmentStatus{FulfilmentShipped},
+		to: FulfilmentReceived}, func(st *stepState) error {
 		return st.receive(s)
 	})
 }
 
 // ReadyForPickup makes a fulfilment ready to collect at its pickup store (PACKED from the
 // store's own stock, or RECEIVED from elsewhere): it sets a new 6-digit pickup code and
-// sends it to the order's email (or phone) through the notifications outbox, once even if
-// retried. Staff of the pickup store (or managers).
+// sends it to the order's email (or phone) through the notifications outbox. A retry
+// keeps the code sent and sends nothing. Staff of the pickup store (or managers).
 func (s *Service) ReadyForPickup(ctx context.Context, id int64) (FulfilmentView, error) {
-	return s.step(ctx, id, atPickup, "made ready for pickup", []FulfilmentStatus{FulfilmentPacked, FulfilmentReceived},
+	return s.step(ctx, id, transition{what: "made ready for pickup", at: atPickup,
+		from: []FulfilmentStatus{FulfilmentPacked, FulfilmentReceived}, to: FulfilmentReadyForPickup},
 		func(st *stepState) error { return st.ready() })
 }
 
@@ -382,7 +397,8 @@ func (s *Service) ReadyForPickup(ctx context.Context, id int64) (FulfilmentView,
 // due is paid first. Errors: the common ones; apperr.List on code with reason
 // WRONG_PICKUP_CODE; Conflict with reason PICKUP_CODE_LOCKED or UNPAID.
 func (s *Service) Collect(ctx context.Context, id int64, code string) (FulfilmentView, error) {
-	return s.step(ctx, id, atPickup, "collected", []FulfilmentStatus{FulfilmentReadyForPickup}, func(st *stepState) error {
+	return s.step(ctx, id, transition{what: "collected", at: atPickup, from: []FulfilmentStatus{FulfilmentReadyForPickup},
+		to: FulfilmentCollected, agrees: func(st *stepState) error { return st.sameCode(code) }}, func(st *stepState) error {
 		return st.collect(s, code, "")
 	})
 }
@@ -395,9 +411,11 @@ func (s *Service) CollectOverride(ctx context.Context, id int64, reason string) 
 	if err != nil {
 		return FulfilmentView{}, err
 	}
-	return s.step(ctx, id, atPickup, "collected", []FulfilmentStatus{FulfilmentReadyForPickup}, func(st *stepState) error {
-		return st.collect(s, "", reason)
-	})
+	return s.step(ctx, id, transition{what: "collected", at: atPickup, from: []FulfilmentStatus{FulfilmentReadyForPickup},
+		to: FulfilmentCollected, agrees: func(st *stepState) error { return st.sameOverride(EventCollected, "collected", reason) }},
+		func(st *stepState) error {
+			return st.collect(s, "", reason)
+		})
 }
 
 // CancelFulfilment cancels a fulfilment whose goods have not left (OPEN, PICKING, PACKED,
@@ -412,7 +430,8 @@ func (s *Service) CancelFulfilment(ctx context.Context, id int64, reason string)
 	if reason == "" {
 		return FulfilmentView{}, apperr.List{apperr.Invalid("reason", "say why the fulfilment is cancelled, for the order's record")}
 	}
-	return s.step(ctx, id, atEither, "cancelled", cancellable, func(st *stepState) error {
+	return s.step(ctx, id, transition{what: "cancelled", at: atEither, from: cancellable, to: FulfilmentCancelled,
+		agrees: func(st *stepState) error { return st.sameCancellation(reason) }}, func(st *stepState) error {
 		return st.cancelWhole(s, reason, "Cancelled: "+reason)
 	})
 }

@@ -234,7 +234,7 @@ func (s *Service) reroute(ctx context.Context, in RerouteInput) (FulfilmentView,
 	}
 	dest := locs[di]
 	var newID int64
-	_, err = s.step(ctx, in.FulfilmentID, atSource, "re-routed", []FulfilmentStatus{FulfilmentOpen}, func(st *stepState) error {
+	_, err = s.step(ctx, in.FulfilmentID, transition{what: "re-routed", at: atSource, from: []FulfilmentStatus{FulfilmentOpen}}, func(st *stepState) error {
 		var err error
 		newID, err = st.reroute(s, in, dest, locs)
 		return err

@@ -57,13 +57,34 @@ type kept struct{ err error }
 func (k *kept) Error() string { return k.err.Error() }
 func (k *kept) Unwrap() error { return k.err }
 
+// transition is a fulfilment step: what it is called in messages ("it cannot be
+// shipped"), where it is done, the statuses it starts from and the one it leads to.
+type transition struct {
+	what string
+	at   side
+	from []FulfilmentStatus
+	// to is the status the step leads to; empty for actions that are not a step of
+	// their own (a scan, a re-route).
+	to FulfilmentStatus
+	// agrees, when set, checks a retried step's input against what the first call
+	// recorded (the same tracking number, the same pickup code): nil when it agrees, else
+	// the Conflict saying what was recorded. Unset: any retry agrees (no input).
+	agrees func(*stepState) error
+}
+
 // step runs fn on fulfilment id in a transaction: it checks the actor's role, locks the
 // order then the fulfilment (the order first, like payments, so they cannot deadlock),
 // checks the actor may act at the side's location, that the order is OPEN (or ON_HOLD for
-// a cancellation) and that the fulfilment is in one of from. It returns the fulfilment as
-// fn left it, read again in full.
-func (s *Service) step(ctx context.Context, id int64, at side, what string, from []FulfilmentStatus,
-	fn func(*stepState) error) (FulfilmentView, error) {
+// a cancellation) and that the fulfilment is in one of t.from. It returns the fulfilment
+// as fn left it, read again in full.
+//
+// Steps are safe to retry: tablets on store Wi-Fi resend a step whose response was lost.
+// A fulfilment already where t.to leads, with input that agrees with what was recorded,
+// is returned as it is without running fn: no second event, message, stock movement or
+// order_updated notice, whatever the order's status has become since (a collection may
+// have completed it). The order and fulfilment locks make a concurrent double call the
+// same: the second waits for the first and finds the step done.
+func (s *Service) step(ctx context.Context, id int64, t transition, fn func(*stepState) error) (FulfilmentView, error) {
 	if _, err := actor.RequireStaff(ctx, actor.Manager, actor.Associate, actor.Fulfilment); err != nil {
 		return FulfilmentView{}, err
 	}
@@ -81,15 +102,21 @@ func (s *Service) step(ctx context.Context, id int64, at side, what string, from
 		if st.f, err = s.loadView(ctx, tx, id, true, false); err != nil {
 			return err
 		}
-		if err := authorizeFulfilment(ctx, st.f, at); err != nil {
+		if err := authorizeFulfilment(ctx, st.f, t.at); err != nil {
 			return err
 		}
-		if st.o.Status != Open && !(what == "cancelled" && st.o.Status == OnHold) {
-			return apperr.Conflict("", "order %s is %s: its goods cannot be %s", st.o.Number, st.o.Status, what).
+		if t.to != "" && st.f.Status == t.to && !slices.Contains(t.from, t.to) {
+			if t.agrees != nil {
+				return t.agrees(st)
+			}
+			return nil
+		}
+		if st.o.Status != Open && !(t.to == FulfilmentCancelled && st.o.Status == OnHold) {
+			return apperr.Conflict("", "order %s is %s: its goods cannot be %s", st.o.Number, st.o.Status, t.what).
 				WithReason(ReasonWrongStatus)
 		}
-		if !slices.Contains(from, st.f.Status) {
-			return st.wrongStep(what)
+		if !slices.Contains(t.from, st.f.Status) {
+			return st.wrongStep(t.what)
 		}
 		err = fn(st)
 		if k, ok := errors.AsType[*kept](err); ok {
@@ -105,6 +132,106 @@ func (s *Service) step(ctx context.Context, id int64, at side, what string, from
 		return FulfilmentView{}, keep
 	}
 	return s.loadView(ctx, s.db, id, false, true)
+}
+
+// alreadyDone refuses a retried step whose input disagrees with what its first call
+// recorded, quoting the step's timeline event: e.g. shipping again with another tracking
+// number.
+func (st *stepState) alreadyDone(kind, what, differs string) error {
+	recorded, err := st.recorded(kind)
+	if err != nil {
+		return err
+	}
+	msg := ""
+	if recorded.Message != "" {
+		msg = fmt.Sprintf(" (%s by %s at %s)", strings.TrimSuffix(recorded.Message, "."), recorded.ActorName,
+			recorded.At.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	return apperr.Conflict("", "fulfilment %d of order %s is already %s%s: %s", st.f.ID, st.o.Number, what, msg, differs).
+		WithReason(ReasonWrongStatus)
+}
+
+// recorded returns the fulfilment's latest timeline event of kind (empty when none).
+func (st *stepState) recorded(kind string) (Event, error) {
+	var e Event
+	err := st.tx.GetContext(st.ctx, &e, `SELECT `+eventColumns+` FROM order_events c
+		WHERE c.order_id = $1 AND c.fulfilment_id = $2 AND c.kind = $3 ORDER BY c.id DESC LIMIT 1`, st.o.ID, st.f.ID, kind)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return e, fmt.Errorf("recorded step: %w", err)
+	}
+	return e, nil
+}
+
+// recordedReason is the reason of the fulfilment's latest kind event when it was a
+// manager's override ("" otherwise).
+func (st *stepState) recordedReason(kind string) (string, error) {
+	e, err := st.recorded(kind)
+	if err != nil {
+		return "", err
+	}
+	if override, _ := e.Data["override"].(bool); !override {
+		return "", nil
+	}
+	reason, _ := e.Data["reason"].(string)
+	return reason, nil
+}
+
+// sameShipment checks a retried Ship against the carrier and tracking number recorded.
+func (st *stepState) sameShipment(in ShipInput) error {
+	carrier, tracking := shipment(in)
+	if strings.EqualFold(carrier, deref(st.f.Carrier)) && tracking == deref(st.f.TrackingNumber) {
+		return nil
+	}
+	again := carrier
+	if again == "" {
+		again = "no carrier"
+	}
+	if tracking != "" {
+		again += ", tracking " + tracking
+	}
+	return st.alreadyDone(EventShipped, "shipped", fmt.Sprintf("it cannot be shipped again with %s; "+
+		"correct the shipment with the carrier if the recorded one is wrong", again))
+}
+
+// sameCode checks a retried Collect: the code must be the pickup code sent (not counted
+// as a wrong try: the goods are gone). A fulfilment made ready without a code (no email
+// or phone) was handed over on the customer's identity: any retry agrees.
+func (st *stepState) sameCode(code string) error {
+	var hash *string
+	if err := st.tx.GetContext(st.ctx, &hash, `SELECT pickup_code_hash FROM fulfilments WHERE id = $1`, st.f.ID); err != nil {
+		return fmt.Errorf("pickup code: %w", err)
+	}
+	code = codeSeparators.Replace(strings.TrimSpace(code))
+	if hash == nil || subtle.ConstantTimeCompare([]byte(pickupCodeHash(st.f.ID, code)), []byte(*hash)) == 1 {
+		return nil
+	}
+	return st.alreadyDone(EventCollected, "collected", "the code given is not its pickup code, so this is not a retry of that collection")
+}
+
+// sameOverride checks a retried manager's override (of a pack or a collection, the kind
+// of event) against the reason recorded.
+func (st *stepState) sameOverride(kind, what, reason string) error {
+	recorded, err := st.recordedReason(kind)
+	if err != nil || recorded == reason {
+		return err
+	}
+	if recorded == "" {
+		return st.alreadyDone(kind, what, "it was done without an override, so there is nothing to override")
+	}
+	return st.alreadyDone(kind, what, fmt.Sprintf("the override's reason was %q, not %q", recorded, reason))
+}
+
+// sameCancellation checks a retried CancelFulfilment against the reason recorded.
+func (st *stepState) sameCancellation(reason string) error {
+	recorded := deref(st.f.CancelReason)
+	if recorded == reason {
+		return nil
+	}
+	if recorded == "" {
+		recorded = "none recorded"
+	}
+	return apperr.Conflict("", "fulfilment %d of order %s is already cancelled (reason: %s): it cannot be cancelled again for %q",
+		st.f.ID, st.o.Number, recorded, reason).WithReason(ReasonWrongStatus)
 }
 
 // authorizeFulfilment lets managers act anywhere and associates and fulfilment staff at
@@ -324,13 +451,17 @@ func (st *stepState) nameCode(code string) string {
 
 var trackingPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{3,39}$`)
 
+// shipment is the carrier and tracking number of in as they are recorded.
+func shipment(in ShipInput) (carrier, tracking string) {
+	return strings.Join(strings.Fields(in.Carrier), " "), strings.ToUpper(strings.Join(strings.Fields(in.TrackingNumber), ""))
+}
+
 // ship hands the fulfilment to a carrier; see Service.Ship.
 func (st *stepState) ship(s *Service, in ShipInput) error {
 	if st.f.Method == Pickup && !st.f.ShipToStore() {
 		return st.wrongStep("shipped: it is collected from this store's own stock")
 	}
-	carrier := strings.Join(strings.Fields(in.Carrier), " ")
-	tracking := strings.ToUpper(strings.Join(strings.Fields(in.TrackingNumber), ""))
+	carrier, tracking := shipment(in)
 	var errs apperr.List
 	if carrier == "" {
 		errs = append(errs, apperr.Invalid("carrier", "name the carrier (e.g. Black Cat, Chunghwa Post, own van)"))

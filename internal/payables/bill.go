@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -178,6 +179,9 @@ func (s *Service) EnterBill(ctx context.Context, in BillInput) (Bill, error) {
 
 // enterBill validates, inserts and matches one bill in tx.
 func (s *Service) enterBill(ctx context.Context, tx *sqlx.Tx, in BillInput) (Bill, error) {
+	if err := lockSuppliers(ctx, tx, in.SupplierID); err != nil {
+		return Bill{}, err
+	}
 	a := actor.From(ctx)
 	in.Number = strings.TrimSpace(in.Number)
 	in.Currency = strings.ToUpper(strings.TrimSpace(in.Currency))
@@ -326,6 +330,23 @@ func (s *Service) enterBill(ctx context.Context, tx *sqlx.Tx, in BillInput) (Bil
 		return loadBill(ctx, tx, id, false)
 	}
 	return s.match(ctx, tx, id)
+}
+
+// lockSuppliers serialises the entry of bills for each of ids (until tx ends), so that a
+// bill's id, which decides which of two bills for the same goods claims them first (see
+// match), is assigned only after the other has committed and can be seen. Without it two
+// bills entered at once could each match, the later one first. ids are locked in order,
+// so that imports naming several suppliers cannot deadlock.
+func lockSuppliers(ctx context.Context, tx *sqlx.Tx, ids ...int64) error {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('payables:supplier:' || $1::text, 0))`,
+			id); err != nil {
+			return fmt.Errorf("lock supplier %d's bills: %w", id, err)
+		}
+	}
+	return nil
 }
 
 func nullID(id int64) *int64 {

@@ -199,6 +199,13 @@ func (s *Service) ImportBills(ctx context.Context, r io.Reader) ([]Bill, error) 
 		if len(errs) > 0 {
 			return &ImportError{Rows: errs}
 		}
+		sups := make([]int64, len(bills))
+		for i, b := range bills {
+			sups[i] = b.in.SupplierID
+		}
+		if err := lockSuppliers(ctx, tx, sups...); err != nil {
+			return err
+		}
 		for _, b := range bills {
 			if b.credits != "" {
 				if err := tx.GetContext(ctx, &b.in.CreditsBillID, `SELECT id FROM supplier_bills

@@ -141,14 +141,19 @@ func TestResolution(t *testing.T) {
 	})
 }
 
+// TestConcurrentBills enters eight bills for the same 10 received units at once: exactly
+// one may match, whichever order their transactions take the order line in.
 func TestConcurrentBills(t *testing.T) {
 	f := newFixture(t)
 	v := f.variant(t, "100")
 	o := f.order(t, ln(v, 10))
 	f.receive(t, o, v, 10)
 	ol := lineOf(t, o, v)
-	ins := []payables.BillInput{f.bill(1, bl(ol, 10, "100")), f.bill(1, bl(ol, 10, "100"))}
-	got := make(chan payables.Bill, 2)
+	var ins []payables.BillInput
+	for range 8 {
+		ins = append(ins, f.bill(1, bl(ol, 10, "100")))
+	}
+	got := make(chan payables.Bill, len(ins))
 	var wg sync.WaitGroup
 	for _, in := range ins {
 		wg.Go(func() {
@@ -169,7 +174,7 @@ func TestConcurrentBills(t *testing.T) {
 		}
 	}
 	if matched != 1 {
-		t.Errorf("%d of two bills for the same 10 received units matched", matched)
+		t.Errorf("%d of %d bills for the same 10 received units matched", matched, len(ins))
 	}
 }
 

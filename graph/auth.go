@@ -21,6 +21,7 @@ type ctxKey int
 const (
 	tokenKey ctxKey = iota
 	addressKey
+	sessionKey // *wsSession of a websocket upgrade request
 )
 
 // bearerToken returns the request's bearer token: from the Authorization header, or the
@@ -74,6 +75,12 @@ func (s *server) signIn(ctx context.Context, header string) (context.Context, er
 func (s *server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := context.WithValue(r.Context(), addressKey, observe.ClientIP(r, s.deps.TrustedProxies))
+		if r.Header.Get("Upgrade") != "" {
+			// A websocket's session watcher (watchSession) ends with its handler.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(context.WithValue(ctx, sessionKey, &wsSession{}))
+			defer cancel()
+		}
 		ctx, err := s.signIn(ctx, r.Header.Get("Authorization"))
 		if err != nil {
 			s.refuse(w, r.WithContext(ctx), err)
@@ -114,15 +121,20 @@ func responseType(r *http.Request) string {
 
 // websocketInit signs a websocket in with the token of its connection_init payload
 // ({"Authorization": "Bearer <token>"}), as browsers cannot set headers on a websocket.
-// Without one, the connection keeps what its upgrade request's header gave.
+// Without one, the connection keeps what its upgrade request's header gave. A signed-in
+// connection ends, closed with 4403 and the reason, when its token stops being valid
+// (watchSession); an anonymous one is not watched.
 func (s *server) websocketInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	header := p.Authorization()
 	if header == "" {
+		if token := bearerToken(ctx); token != "" {
+			return s.watchSession(ctx, token), nil, nil
+		}
 		return ctx, nil, nil
 	}
 	signed, err := s.signIn(ctx, header)
 	if err == nil {
-		return signed, nil, nil
+		return s.watchSession(signed, bearerToken(signed)), nil, nil
 	}
 	gqlErr := s.present(ctx, err)
 	code := websocketCloseUnauthorized

@@ -56,7 +56,7 @@ func NewHandler(d Deps) http.Handler {
 	srv.AddTransport(transport.Websocket{
 		// The zero AcceptOptions refuse cross-origin handshakes: a page elsewhere cannot
 		// ride a signed-in browser's connection. Apps send no Origin and are let through.
-		Implementation:        transport.CoderWebsocketImplementation{},
+		Implementation:        sessionWebsockets{transport.CoderWebsocketImplementation{}},
 		InitFunc:              s.websocketInit,
 		KeepAlivePingInterval: 10 * time.Second,
 	})

@@ -68,6 +68,9 @@ type Deps struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For names the client that
 	// sign-in throttling counts against; none means the connection's peer.
 	TrustedProxies observe.TrustedProxies
+	// SessionCheckInterval is how often a signed-in websocket re-checks its token, ending
+	// the connection once it is revoked or expired; zero means DefaultSessionCheckInterval.
+	SessionCheckInterval time.Duration
 	// Production turns introspection and the playground off.
 	Production bool
 }

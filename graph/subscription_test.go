@@ -17,12 +17,19 @@ import (
 // connection pool and stock, order and goods feeds of its own.
 func newServer(t *testing.T, dsn string) *api {
 	t.Helper()
+	return newServerWith(t, dsn, func(*Deps) {})
+}
+
+// newServerWith is newServer with its Deps changed by configure before it starts.
+func newServerWith(t *testing.T, dsn string, configure func(*Deps)) *api {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	deps := testDeps(t, d)
+	configure(&deps)
 	deps.Feed, deps.OrderFeed, deps.GoodsFeed = inventory.NewFeed(dsn), NewOrderFeed(dsn), NewGoodsFeed(dsn)
 	done := make(chan error, 3)
 	go func() { done <- deps.Feed.Run(ctx) }()
